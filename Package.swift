@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Every first-party plugin: its folder under `Plugins/` and the library it builds
+/// (`lib<product>.so`, which the host discovers by its `libunmix_` prefix).
+let firstPartyPlugins: [(folder: String, product: String)] = [
+    ("VCA", "unmix_vca"),
+]
+
+let package = Package(
+    name: "unmix",
+    // MARK: - Products
+    products: [
+        .executable(name: "unmix", targets: ["unmix"]),
+        .executable(name: "unmix-bench", targets: ["UnmixBench"]),
+        .library(name: "UnmixSDK", targets: ["UnmixSDK"]),
+    ] + firstPartyPlugins.map { .library(name: $0.product, type: .dynamic, targets: [$0.folder]) },
+    targets: [
+        // MARK: - C modules
+        // The plugin ABI: one header, the whole contract (headers only).
+        .target(name: "CUnmix", path: "SDK/include", publicHeadersPath: "."),
+        .systemLibrary(name: "CLapack", path: "SDK/CLapack"),
+        .systemLibrary(name: "CLTDL", path: "Sources/CLTDL"),
+
+        // MARK: - SDK
+        .target(name: "UnmixNumerics", dependencies: ["CLapack"], path: "SDK/Sources/UnmixNumerics"),
+        .target(name: "UnmixSDK", dependencies: ["CUnmix", "UnmixNumerics"], path: "SDK/Sources/UnmixSDK"),
+
+        // MARK: - Host
+        .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics"], path: "Sources/UnmixHost"),
+        .executableTarget(name: "unmix", dependencies: ["UnmixHost"], path: "Sources/unmix"),
+        .executableTarget(name: "UnmixBench", dependencies: ["UnmixHost"], path: "Benchmarks/UnmixBench"),
+
+        // MARK: - Tests
+        .target(name: "_TestSupport", dependencies: ["UnmixHost"], path: "Tests/_TestSupport"),
+        .testTarget(name: "UnmixNumericsTests", dependencies: ["UnmixNumerics", "_TestSupport"]),
+        .testTarget(name: "UnmixSDKTests", dependencies: ["UnmixSDK", "_TestSupport"]),
+        .testTarget(name: "UnmixHostTests", dependencies: ["UnmixHost", "_TestSupport"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["UnmixHost", "_TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["UnmixHost", "_TestSupport"]),
+    ] + firstPartyPlugins.map {
+        // MARK: - Plugins
+        .target(name: $0.folder, dependencies: ["UnmixSDK"], path: "Plugins/\($0.folder)")
+    },
+    swiftLanguageModes: [.v5]
+)

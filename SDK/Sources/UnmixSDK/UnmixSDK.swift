@@ -1,0 +1,2 @@
+// The Swift SDK for unmix plugins.
+import CUnmix

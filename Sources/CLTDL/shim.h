@@ -1,0 +1,2 @@
+// GNU libltdl, from Debian's libltdl-dev.
+#include <ltdl.h>
