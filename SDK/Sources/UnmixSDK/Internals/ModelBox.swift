@@ -1,0 +1,55 @@
+/// The type-erased face of a plugin's model, so the C thunks need no generic parameter.
+class AnyModelBox {
+    var parameterCount: Int { fatalError("abstract") }
+    /// The parameter values the model holds, in table order.
+    func currentValues() -> [Double] { fatalError("abstract") }
+    func problem(parameter index: Int, value: Double) -> String? { fatalError("abstract") }
+    /// Starts a fresh model (forgetting any fit) with these parameter values.
+    func reset(values: [Double]) { fatalError("abstract") }
+    func fit(_ cube: Cube, r: Int, context: RunContext) throws -> Matrix { fatalError("abstract") }
+    func abundances(_ cube: Cube, context: RunContext) throws -> Matrix { fatalError("abstract") }
+    func saveState() throws -> [UInt8] { fatalError("abstract") }
+    func loadState(_ bytes: [UInt8]) throws { fatalError("abstract") }
+}
+
+final class ModelBox<U: Unmixer>: AnyModelBox {
+    var model = U()
+    let parameters = U.parameters
+
+    override var parameterCount: Int { parameters.count }
+
+    override func currentValues() -> [Double] { parameters.map { $0.get(model) } }
+
+    override func problem(parameter index: Int, value: Double) -> String? {
+        parameters[index].problem(with: value)
+    }
+
+    override func reset(values: [Double]) {
+        var fresh = U()
+        for (p, v) in zip(parameters, values) { p.set(&fresh, v) }
+        model = fresh
+    }
+
+    override func fit(_ cube: Cube, r: Int, context: RunContext) throws -> Matrix {
+        try model.fit(cube, endmembers: r, context: context)
+    }
+
+    override func abundances(_ cube: Cube, context: RunContext) throws -> Matrix {
+        try model.abundances(cube, context: context)
+    }
+
+    override func saveState() throws -> [UInt8] {
+        guard let stateful = model as? any StatefulUnmixer else {
+            throw PluginError(.unsupported, "\(U.info.id) cannot save its state")
+        }
+        return try stateful.saveState()
+    }
+
+    override func loadState(_ bytes: [UInt8]) throws {
+        guard var stateful = model as? any StatefulUnmixer else {
+            throw PluginError(.unsupported, "\(U.info.id) cannot load a state")
+        }
+        try stateful.loadState(bytes)
+        model = stateful as! U
+    }
+}

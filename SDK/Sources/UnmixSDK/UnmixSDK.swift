@@ -1,2 +1,0 @@
-// The Swift SDK for unmix plugins.
-import CUnmix

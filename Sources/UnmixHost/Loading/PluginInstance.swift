@@ -1,0 +1,150 @@
+import CUnmix
+import Foundation
+
+/// One live instance of a plugin, with the host callbacks it was given.
+/// Every call maps a failing status to an `UnmixError` naming the plugin and its reason.
+public final class PluginInstance {
+    public let library: PluginLibrary
+    private let handle: OpaquePointer
+    private let host: UnsafeMutablePointer<unmix_host_t>
+    private let context: HostContext
+
+    public init(_ library: PluginLibrary, verbose: Bool = false) throws {
+        self.library = library
+        context = HostContext(pluginID: library.descriptor.id, verbose: verbose)
+        host = .allocate(capacity: 1)
+        host.initialize(to: makeHost(context))
+        guard let made = library.table.pointee.create(host) else {
+            host.deallocate()
+            throw UnmixError("\(library.descriptor.id): could not create an instance")
+        }
+        handle = made
+    }
+
+    deinit {
+        library.table.pointee.destroy(handle)
+        host.deallocate()
+    }
+
+    private var id: String { library.descriptor.id }
+
+    private func check(_ status: unmix_status, _ what: String) throws {
+        guard status != unmix_status(UNMIX_OK) else { return }
+        let reason = library.table.pointee.last_error(handle).map { String(cString: $0) } ?? ""
+        throw UnmixError("\(id): \(what) failed (\(statusName(status)))\(reason.isEmpty ? "" : ": \(reason)")")
+    }
+
+    /// Sets all parameter values (table order) and the seed.
+    public func setParameters(_ values: [Double], seed: UInt64) throws {
+        try check(values.withUnsafeBufferPointer {
+            library.table.pointee.set_params(handle, $0.baseAddress, UInt32(values.count), seed)
+        }, "set_params")
+    }
+
+    /// Fits `r` endmembers; returns them (R × B, row-major).
+    public func fit(_ cube: CubeData, r: Int) throws -> [Float] {
+        var out = [Float](repeating: .nan, count: r * cube.bands)
+        try cube.withCCube { c in
+            try check(withUnsafePointer(to: c) { library.table.pointee.fit(handle, $0, UInt32(r), &out) }, "fit")
+        }
+        return out
+    }
+
+    /// The abundances of `cube` (rows × cols × R, pixel-major).
+    public func abundances(_ cube: CubeData, r: Int) throws -> [Float] {
+        var out = [Float](repeating: .nan, count: cube.pixels * r)
+        try cube.withCCube { c in
+            try check(withUnsafePointer(to: c) { library.table.pointee.abundances(handle, $0, &out) }, "abundances")
+        }
+        return out
+    }
+
+    /// The fitted model through the `unmix.state/1` extension, or nil when the plugin lacks it.
+    public func saveState() throws -> [UInt8]? {
+        guard let raw = library.extensionPointer(UNMIX_EXT_STATE) else { return nil }
+        let ext = raw.assumingMemoryBound(to: unmix_state_ext_t.self).pointee
+        let sink = ByteSink()
+        let status = ext.save(handle, { ctx, bytes, size in
+            guard let ctx else { return false }
+            let sink = Unmanaged<ByteSink>.fromOpaque(ctx).takeUnretainedValue()
+            if size > 0, let bytes { sink.bytes += UnsafeRawBufferPointer(start: bytes, count: size) }
+            return true
+        }, Unmanaged.passUnretained(sink).toOpaque())
+        try check(status, "save state")
+        return sink.bytes
+    }
+
+    /// Restores a model saved by `saveState()`.
+    public func loadState(_ bytes: [UInt8]) throws {
+        guard let raw = library.extensionPointer(UNMIX_EXT_STATE) else {
+            throw UnmixError("\(id): the plugin cannot restore a saved model")
+        }
+        let ext = raw.assumingMemoryBound(to: unmix_state_ext_t.self).pointee
+        try check(bytes.withUnsafeBytes { ext.load(handle, $0.baseAddress, $0.count) }, "load state")
+    }
+}
+
+private final class ByteSink { var bytes = [UInt8]() }
+
+func statusName(_ s: unmix_status) -> String {
+    switch Int(s) {
+    case Int(UNMIX_ERR_INVALID_ARGUMENT): return "invalid argument"
+    case Int(UNMIX_ERR_BAD_STATE): return "bad state"
+    case Int(UNMIX_ERR_NUMERICAL): return "numerical failure"
+    case Int(UNMIX_ERR_CANCELLED): return "cancelled"
+    case Int(UNMIX_ERR_OUT_OF_MEMORY): return "out of memory"
+    case Int(UNMIX_ERR_UNSUPPORTED): return "unsupported"
+    case Int(UNMIX_ERR_INTERNAL): return "internal error"
+    default: return "status \(s)"
+    }
+}
+
+// MARK: - Host callbacks
+
+/// What the host callbacks of one instance need: whom to name in messages, how chatty to be.
+final class HostContext {
+    let pluginID: String
+    let verbose: Bool
+    init(pluginID: String, verbose: Bool) {
+        self.pluginID = pluginID
+        self.verbose = verbose
+    }
+}
+
+/// Set by the SIGINT handler; plugins see it through `should_cancel`.
+nonisolated(unsafe) var cancelRequested: sig_atomic_t = 0
+
+/// Makes Ctrl-C ask running plugins to stop (a second Ctrl-C ends the process as usual).
+public func installCancelHandler() {
+    signal(SIGINT) { _ in
+        if cancelRequested != 0 { _exit(130) }
+        cancelRequested = 1
+    }
+}
+
+private func makeHost(_ context: HostContext) -> unmix_host_t {
+    unmix_host_t(
+        abi_major: UInt32(UNMIX_ABI_MAJOR), abi_minor: UInt32(UNMIX_ABI_MINOR),
+        host_data: Unmanaged.passUnretained(context).toOpaque(),
+        log: { host, level, message in
+            guard let host, let data = host.pointee.host_data, let message else { return }
+            let ctx = Unmanaged<HostContext>.fromOpaque(data).takeUnretainedValue()
+            guard ctx.verbose || level >= unmix_log_level(UNMIX_LOG_WARNING) else { return }
+            let tag = ["debug", "info", "warning", "error"][Int(max(0, min(3, level)))]
+            writeStderr("[\(ctx.pluginID)] \(tag): \(String(cString: message))\n")
+        },
+        progress: { host, fraction, message in
+            guard let host, let data = host.pointee.host_data else { return }
+            let ctx = Unmanaged<HostContext>.fromOpaque(data).takeUnretainedValue()
+            guard ctx.verbose else { return }
+            let text = message.map { String(cString: $0) } ?? ""
+            writeStderr("[\(ctx.pluginID)] \(Int((fraction * 100).rounded()))% \(text)\n")
+        },
+        should_cancel: { _ in cancelRequested != 0 },
+        get_extension: { _, _ in nil })
+}
+
+/// Writes to standard error, unbuffered.
+public func writeStderr(_ text: String) {
+    FileHandle.standardError.write(text.data(using: .utf8)!)
+}
