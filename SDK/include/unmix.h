@@ -81,6 +81,13 @@ extern "C" {
 /* The symbol every plugin exports. */
 #define UNMIX_ENTRY_SYMBOL "unmix_plugin_entry"
 
+/* Marks the entry function for export from a C plugin built with -fvisibility=hidden. */
+#if defined(__GNUC__) || defined(__clang__)
+#define UNMIX_EXPORT __attribute__((visibility("default")))
+#else
+#define UNMIX_EXPORT
+#endif
+
 /* ---------------------------------------------------------------------------------------- */
 /* Status codes                                                                              */
 /* ---------------------------------------------------------------------------------------- */
@@ -122,10 +129,12 @@ enum {
 
 /* Flags for `unmix_param_info_t.flags`. */
 enum {
-    UNMIX_PARAM_HAS_MIN = 1u << 0,   /* `min_value` is a bound (inclusive) */
-    UNMIX_PARAM_HAS_MAX = 1u << 1,   /* `max_value` is a bound (inclusive) */
-    UNMIX_PARAM_LOG_SCALE = 1u << 2  /* a real best explored on a log scale (a hint for UIs) */
+    UNMIX_PARAM_HAS_MIN = 1 << 0,   /* `min_value` is a bound (inclusive) */
+    UNMIX_PARAM_HAS_MAX = 1 << 1,   /* `max_value` is a bound (inclusive) */
+    UNMIX_PARAM_LOG_SCALE = 1 << 2  /* a real best explored on a log scale (a hint for UIs) */
 };
+/* Bounds are read for integers and reals only; booleans are always 0..1 and choices always
+ * 0..choice_count-1, whatever their flags say. */
 
 typedef struct unmix_param_info {
     const char *id;            /* stable, lower_snake_case, unique within the plugin */
@@ -146,10 +155,10 @@ typedef struct unmix_param_info {
 
 /* Capability bits for `unmix_descriptor_t.capabilities`. */
 enum {
-    UNMIX_CAP_SPATIAL = 1u << 0,     /* uses the rows x cols layout, not just the pixel list */
-    UNMIX_CAP_STOCHASTIC = 1u << 1,  /* results depend on the seed given to `set_params` */
-    UNMIX_CAP_STATE = 1u << 2,       /* offers the UNMIX_EXT_STATE extension */
-    UNMIX_CAP_PROGRESS = 1u << 3     /* reports progress and honours `should_cancel` */
+    UNMIX_CAP_SPATIAL = 1 << 0,     /* uses the rows x cols layout, not just the pixel list */
+    UNMIX_CAP_STOCHASTIC = 1 << 1,  /* results depend on the seed given to `set_params` */
+    UNMIX_CAP_STATE = 1 << 2,       /* offers the UNMIX_EXT_STATE extension */
+    UNMIX_CAP_PROGRESS = 1 << 3     /* reports progress and honours `should_cancel` */
 };
 
 typedef struct unmix_descriptor {
@@ -174,14 +183,17 @@ typedef struct unmix_cube {
     uint32_t rows;
     uint32_t cols;
     uint32_t bands;
-    const float *data;         /* rows * cols * bands values, layout as in DATA above; finite */
+    const float *data;         /* rows * cols * bands values, layout as in DATA above */
 } unmix_cube_t;
+/* The unmix host only passes cubes with rows, cols, bands >= 1 and finite data; a plugin may
+ * still check and answer UNMIX_ERR_INVALID_ARGUMENT. */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Host callbacks                                                                            */
 /* ---------------------------------------------------------------------------------------- */
 
 typedef struct unmix_host unmix_host_t;
+/* The host pointer given to `create` is never NULL; a plugin treats a NULL callback as a no-op. */
 struct unmix_host {
     uint32_t abi_major;
     uint32_t abi_minor;
@@ -190,8 +202,8 @@ struct unmix_host {
     /* A message for the user. `message` is copied before return. [any-thread] */
     void (*log)(const unmix_host_t *host, unmix_log_level level, const char *message);
 
-    /* Progress of the running call: `fraction` in [0, 1], `message` may be NULL and is copied
-     * before return. [any-thread] */
+    /* Progress of the running call (`fit` or `abundances`, each running from 0 to 1):
+     * `fraction` in [0, 1], `message` may be NULL and is copied before return. [any-thread] */
     void (*progress)(const unmix_host_t *host, double fraction, const char *message);
 
     /* True when the user asked to stop: the plugin should return UNMIX_ERR_CANCELLED soon.
@@ -229,8 +241,10 @@ struct unmix_plugin {
     unmix_status (*set_params)(unmix_instance_t *instance, const double *values, uint32_t count,
                                uint64_t seed);
 
-    /* Learns `r` endmembers from `cube` (1 <= r < cube->bands) and writes them to `endmembers`
-     * (r * cube->bands floats, host-allocated). Forgets any earlier fit. [instance] */
+    /* Learns `r` endmembers from `cube` (1 <= r < cube->bands and r <= rows * cols) and writes
+     * them to `endmembers` (r * cube->bands floats, host-allocated). Forgets any earlier fit,
+     * even when it fails or is cancelled: afterwards the instance is fitted only on success.
+     * Everything `abundances` will use, parameters included, is fixed at this call. [instance] */
     unmix_status (*fit)(unmix_instance_t *instance, const unmix_cube_t *cube, uint32_t r,
                         float *endmembers);
 
@@ -241,7 +255,8 @@ struct unmix_plugin {
                                float *abundances);
 
     /* The reason for the last failed call on this instance, one line, never NULL ("" when
-     * none). Valid until the next call on the instance. [instance] */
+     * none; a successful call may clear it). Valid until the next call on the instance.
+     * [instance] */
     const char *(*last_error)(const unmix_instance_t *instance);
 
     /* A plugin extension by versioned id (e.g. UNMIX_EXT_STATE), or NULL. The pointer is
@@ -249,8 +264,12 @@ struct unmix_plugin {
     const void *(*get_extension)(const unmix_plugin_t *plugin, const char *id);
 };
 
-/* The one exported function. Returns a pointer to a static table, never NULL. [any-thread] */
+/* The one exported function. Returns a pointer to a static table, never NULL. [any-thread]
+ * A C plugin defines it as:  UNMIX_EXPORT const unmix_plugin_t *unmix_plugin_entry(void) { ... } */
 typedef const unmix_plugin_t *(*unmix_entry_fn)(void);
+#ifndef UNMIX_NO_ENTRY_PROTOTYPE
+UNMIX_EXPORT const unmix_plugin_t *unmix_plugin_entry(void);
+#endif
 
 /* ---------------------------------------------------------------------------------------- */
 /* Extension: saving and restoring a fitted model                                             */

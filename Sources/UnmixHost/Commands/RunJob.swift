@@ -1,0 +1,55 @@
+import Foundation
+
+/// Parameter values for a plugin: its defaults, overridden by `key=value` settings.
+/// Unknown keys and bad values are refused with the list of valid parameters.
+public func resolveParameters(_ d: PluginDescriptor, settings: [String]) throws -> [Double] {
+    var values = d.parameters.map(\.defaultValue)
+    for setting in settings {
+        guard let eq = setting.firstIndex(of: "="), eq != setting.startIndex else {
+            throw UnmixError.usage("--set expects key=value, got '\(setting)'")
+        }
+        let key = String(setting[..<eq]), text = String(setting[setting.index(after: eq)...])
+        guard let index = d.parameters.firstIndex(where: { $0.id == key }) else {
+            let valid = d.parameters.map(\.id).joined(separator: ", ")
+            throw UnmixError("unknown parameter '\(key)' for \(d.id) (valid: \(valid.isEmpty ? "none" : valid))")
+        }
+        values[index] = try d.parameters[index].parse(text).get()
+    }
+    return values
+}
+
+/// What one run of a plugin produced.
+public struct RunResult: Sendable {
+    public var r: Int
+    /// R × B.
+    public var endmembers: [Float]
+    /// pixels × R.
+    public var abundances: [Float]
+    public var fitSeconds: Double
+    public var abundanceSeconds: Double
+    public var rmse: Double
+}
+
+/// Monotonic seconds.
+public func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Creates an instance, sets `values` and `seed`, fits `r` endmembers on `cube` and estimates
+/// its abundances, timing both steps.
+public func runPlugin(_ library: PluginLibrary, cube: CubeData, r: Int, values: [Double], seed: UInt64,
+                      verbose: Bool = false) throws -> (RunResult, PluginInstance) {
+    let instance = try PluginInstance(library, verbose: verbose)
+    try instance.setParameters(values, seed: seed)
+    let t0 = now()
+    let endmembers = try instance.fit(cube, r: r)
+    let t1 = now()
+    let abundances = try instance.abundances(cube, r: r)
+    let t2 = now()
+    let rmse = reconstructionRMSE(cube: cube.values, pixels: cube.pixels, bands: cube.bands,
+                                  endmembers: endmembers, abundances: abundances, r: r)
+    return (RunResult(r: r, endmembers: endmembers, abundances: abundances, fitSeconds: t1 - t0,
+                      abundanceSeconds: t2 - t1, rmse: rmse), instance)
+}

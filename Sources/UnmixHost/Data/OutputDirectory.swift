@@ -1,0 +1,44 @@
+import Foundation
+
+/// Writing a command's output folder so that a failure never leaves half of it behind.
+///
+/// Files are written into a hidden staging folder beside the destination, then renamed into the
+/// destination (created if needed) one by one; rename(2) replaces an older file of the same
+/// name atomically. When `body` throws, the staging folder is removed and the destination is
+/// untouched.
+public enum OutputDirectory {
+    public static func write(_ destination: String, _ body: (URL) throws -> Void) throws {
+        let fm = FileManager.default
+        let dest = URL(fileURLWithPath: destination).standardizedFileURL
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: dest.path, isDirectory: &isDir), !isDir.boolValue {
+            throw UnmixError("--out \(destination) exists and is not a folder")
+        }
+        let parent = dest.deletingLastPathComponent()
+        do {
+            try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw UnmixError("cannot create \(parent.path): \(error.localizedDescription)")
+        }
+        let staging = parent.appendingPathComponent(".\(dest.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+        } catch {
+            throw UnmixError("cannot write in \(parent.path): \(error.localizedDescription)")
+        }
+        defer { try? fm.removeItem(at: staging) }
+        try body(staging)
+        if !fm.fileExists(atPath: dest.path) {
+            if rename(staging.path, dest.path) == 0 { return }
+            try fm.createDirectory(at: dest, withIntermediateDirectories: true)
+        }
+        for name in try fm.contentsOfDirectory(atPath: staging.path) {
+            let from = staging.appendingPathComponent(name).path
+            let to = dest.appendingPathComponent(name).path
+            if fm.fileExists(atPath: to, isDirectory: &isDir), isDir.boolValue { try? fm.removeItem(atPath: to) }
+            guard rename(from, to) == 0 else {
+                throw UnmixError("cannot move \(name) into \(dest.path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
