@@ -1,0 +1,423 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An array read from a NumPy `.npy` file: its shape, its values in C (row-major) order, and
+/// the dtype string exactly as the file declared it.
+public struct NPYArray: Equatable, Sendable {
+    /// The dimensions, outermost first; `[]` for a 0-d array (one value).
+    public var shape: [Int]
+    /// The values in C order, converted to `Float` whatever the stored dtype.
+    public var values: [Float]
+    /// The `descr` of the file's header, e.g. `"<f8"`.
+    public var dtype: String
+
+    public init(shape: [Int], values: [Float], dtype: String) {
+        self.shape = shape
+        self.values = values
+        self.dtype = dtype
+    }
+}
+
+/// Reading and writing NumPy's `.npy` format
+/// (<https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html>).
+///
+/// Design notes: only floating-point arrays are supported (float32 and float64, either byte
+/// order), since every array `unmix` exchanges is a cube, a set of spectra or a set of maps.
+/// The writer always produces format 1.0, `'<f4'`, C order, which every NumPy since 1.0 reads.
+public enum NPY {
+    /// The largest number of elements the reader accepts (2^31).
+    public static let maximumElementCount = 1 << 31
+
+    static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] // "\x93NUMPY"
+
+    // MARK: - Reading
+
+    /// Reads a `.npy` file of float32 or float64 values (format 1.0, 2.0 or 3.0, either byte
+    /// order, C or Fortran order); Fortran-ordered data is returned in C order.
+    ///
+    /// - Throws: `UnmixError` with one line naming the file and the problem: a missing or
+    ///   unreadable file, bad magic, an unsupported version or dtype, a malformed header, a
+    ///   negative or oversized shape, or data shorter or longer than the shape says.
+    public static func read(_ url: URL) throws -> NPYArray {
+        let data = try readFile(url)
+        return try decode(data, name: url.path)
+    }
+
+    /// Decodes the bytes of a `.npy` file; `name` is used in error messages.
+    public static func decode(_ data: Data, name: String) throws -> NPYArray {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
+            throw UnmixError("\(name): not an npy file (bad magic)")
+        }
+        let major = bytes[6], minor = bytes[7]
+        let lengthSize: Int
+        switch (major, minor) {
+        case (1, 0): lengthSize = 2
+        case (2, 0), (3, 0): lengthSize = 4
+        default:
+            throw UnmixError("\(name): unsupported npy format version \(major).\(minor) (supported: 1.0, 2.0, 3.0)")
+        }
+        guard bytes.count >= 8 + lengthSize else {
+            throw UnmixError("\(name): truncated: expected \(8 + lengthSize) bytes of preamble, found \(bytes.count)")
+        }
+        var headerLength = 0
+        for i in 0..<lengthSize { headerLength |= Int(bytes[8 + i]) << (8 * i) }
+        let headerStart = 8 + lengthSize
+        guard bytes.count - headerStart >= headerLength else {
+            throw UnmixError(
+                "\(name): truncated: expected \(headerLength) bytes of header, found \(bytes.count - headerStart)")
+        }
+        // Version 3.0 headers are UTF-8; earlier versions are Latin-1 (in practice ASCII).
+        let headerBytes = bytes[headerStart..<(headerStart + headerLength)]
+        guard let headerText = String(bytes: headerBytes, encoding: major == 3 ? .utf8 : .isoLatin1) else {
+            throw UnmixError("\(name): malformed header (not valid text)")
+        }
+        let header = try Header(parsing: headerText, name: name)
+
+        let dataStart = headerStart + headerLength
+        let expected = header.count * header.itemSize
+        let found = bytes.count - dataStart
+        guard found >= expected else {
+            throw UnmixError("\(name): truncated: expected \(expected) bytes of data, found \(found)")
+        }
+        guard found == expected else {
+            throw UnmixError("\(name): \(found - expected) unexpected bytes after the data (shape \(header.shapeText) needs \(expected))")
+        }
+        var values = bytes.withUnsafeBytes { raw in
+            decodeValues(UnsafeRawBufferPointer(rebasing: raw[dataStart...]), count: header.count,
+                         itemSize: header.itemSize, bigEndian: header.bigEndian)
+        }
+        if header.fortranOrder && header.shape.count > 1 {
+            values = fortranToC(values, shape: header.shape)
+        }
+        return NPYArray(shape: header.shape, values: values, dtype: header.descr)
+    }
+
+    private static func readFile(_ url: URL) throws -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw UnmixError("cannot read \(url.path): no such file")
+        }
+        if isDirectory.boolValue {
+            throw UnmixError("cannot read \(url.path): is a directory")
+        }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw UnmixError("cannot read \(url.path): permission denied or I/O error")
+        }
+        return data
+    }
+
+    private static func decodeValues(_ raw: UnsafeRawBufferPointer, count: Int, itemSize: Int,
+                                     bigEndian: Bool) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            if itemSize == 4 {
+                for i in 0..<count {
+                    let bits = raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
+                    out[i] = Float(bitPattern: bigEndian ? UInt32(bigEndian: bits) : UInt32(littleEndian: bits))
+                }
+            } else {
+                for i in 0..<count {
+                    let bits = raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
+                    out[i] = Float(Double(bitPattern: bigEndian ? UInt64(bigEndian: bits) : UInt64(littleEndian: bits)))
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Reorders column-major (first index fastest) values into row-major order.
+    static func fortranToC(_ values: [Float], shape: [Int]) -> [Float] {
+        let rank = shape.count
+        var fortranStride = [Int](repeating: 1, count: rank)
+        for axis in 1..<rank { fortranStride[axis] = fortranStride[axis - 1] * shape[axis - 1] }
+        var result = [Float](repeating: 0, count: values.count)
+        var index = [Int](repeating: 0, count: rank)
+        var source = 0
+        for target in 0..<values.count {
+            result[target] = values[source]
+            // Advance the C-order odometer (last index fastest), tracking the Fortran offset.
+            var axis = rank - 1
+            while axis >= 0 {
+                index[axis] += 1
+                source += fortranStride[axis]
+                if index[axis] < shape[axis] { break }
+                source -= fortranStride[axis] * shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return result
+    }
+
+    // MARK: - Writing
+
+    /// The bytes of a format 1.0 `.npy` file holding `values` as little-endian float32 in
+    /// C order; the header is padded with spaces and ends in `\n` so that the data starts at a
+    /// multiple of 64 bytes.
+    public static func encode(_ values: [Float], shape: [Int]) -> Data {
+        precondition(shape.allSatisfy { $0 >= 0 }, "NPY.encode: negative dimension in shape \(shape)")
+        precondition(shape.reduce(1, *) == values.count,
+                     "NPY.encode: shape \(shape) holds \(shape.reduce(1, *)) values, got \(values.count)")
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(pythonTuple(shape)), }"
+        let unpadded = magic.count + 2 + 2 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        precondition(header.utf8.count <= Int(UInt16.max), "NPY.encode: header too long for format 1.0")
+        var data = Data(capacity: 10 + header.utf8.count + 4 * values.count)
+        data.append(contentsOf: magic)
+        data.append(contentsOf: [1, 0])
+        data.append(UInt8(header.utf8.count & 0xFF))
+        data.append(UInt8(header.utf8.count >> 8))
+        data.append(contentsOf: Array(header.utf8))
+        values.withUnsafeBufferPointer { buffer in
+            let littleEndian = buffer.map { $0.bitPattern.littleEndian }
+            littleEndian.withUnsafeBytes { data.append(contentsOf: $0) }
+        }
+        return data
+    }
+
+    /// Writes `values` (C order) with `shape` to `url` as a format 1.0 `'<f4'` file. The write
+    /// is atomic: the bytes go to a temporary file in the same folder, which is then renamed.
+    ///
+    /// - Throws: `UnmixError` naming the file if it cannot be written.
+    public static func write(_ values: [Float], shape: [Int], to url: URL) throws {
+        try writeAtomically(encode(values, shape: shape), to: url)
+    }
+
+    /// Writes `data` to a temporary sibling of `url`, then renames it over `url`.
+    static func writeAtomically(_ data: Data, to url: URL) throws {
+        let folder = url.deletingLastPathComponent()
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try data.write(to: temporary)
+        } catch {
+            throw UnmixError("cannot write \(url.path): \(describe(error))")
+        }
+        if rename(temporary.path, url.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw UnmixError("cannot write \(url.path): \(reason)")
+        }
+    }
+
+    static func pythonTuple(_ shape: [Int]) -> String {
+        switch shape.count {
+        case 0: return "()"
+        case 1: return "(\(shape[0]),)"
+        default: return "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        }
+    }
+}
+
+/// A one-line reason for a Foundation error (its POSIX cause when there is one).
+func describe(_ error: Error) -> String {
+    let nsError = error as NSError
+    if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(underlying.code)))
+    }
+    if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))) }
+    return nsError.localizedDescription.replacingOccurrences(of: "\n", with: " ")
+}
+
+// MARK: - Header
+
+extension NPY {
+    /// The parsed header dictionary: `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`
+    /// with keys in any order, any spacing, single or double quotes and an optional trailing comma.
+    struct Header {
+        var descr: String
+        var fortranOrder: Bool
+        var shape: [Int]
+        var itemSize: Int
+        var bigEndian: Bool
+        var count: Int
+
+        var shapeText: String { NPY.pythonTuple(shape) }
+
+        init(parsing text: String, name: String) throws {
+            var parser = LiteralParser(text: text, name: name)
+            guard case .dictionary(let entries) = try parser.parseTop() else {
+                throw UnmixError("\(name): malformed header (expected a dictionary)")
+            }
+            func entry(_ key: String) throws -> Literal {
+                guard let value = entries.first(where: { $0.key == key })?.value else {
+                    throw UnmixError("\(name): malformed header (no '\(key)' key)")
+                }
+                return value
+            }
+            switch try entry("descr") {
+            case .string(let descr): self.descr = descr
+            case .list:
+                throw UnmixError("\(name): structured dtypes are not supported (supported: float32, float64)")
+            default: throw UnmixError("\(name): malformed header ('descr' is not a string)")
+            }
+            guard case .bool(let fortranOrder) = try entry("fortran_order") else {
+                throw UnmixError("\(name): malformed header ('fortran_order' is not True or False)")
+            }
+            self.fortranOrder = fortranOrder
+            guard case .tuple(let items) = try entry("shape") else {
+                throw UnmixError("\(name): malformed header ('shape' is not a tuple)")
+            }
+            var shape: [Int] = []
+            for item in items {
+                guard case .integer(let dimension) = item else {
+                    throw UnmixError("\(name): malformed header ('shape' holds a non-integer)")
+                }
+                guard dimension >= 0 else {
+                    throw UnmixError("\(name): negative dimension \(dimension) in shape")
+                }
+                shape.append(dimension)
+            }
+            self.shape = shape
+
+            var count = 1
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard !overflow else {
+                    throw UnmixError("\(name): shape \(NPY.pythonTuple(shape)) is too large (element count overflows)")
+                }
+                count = product
+            }
+            guard count <= NPY.maximumElementCount else {
+                throw UnmixError("\(name): shape \(NPY.pythonTuple(shape)) has \(count) elements (at most 2^31 supported)")
+            }
+            self.count = count
+
+            (itemSize, bigEndian) = try Header.floatType(descr, name: name)
+        }
+
+        /// The item size and byte order of a float32 or float64 `descr`.
+        static func floatType(_ descr: String, name: String) throws -> (Int, Bool) {
+            var code = Substring(descr)
+            var bigEndian = false
+            if let order = code.first, "<>=|".contains(order) {
+                bigEndian = order == ">"
+                code = code.dropFirst()
+            }
+            switch code {
+            case "f4": return (4, bigEndian)
+            case "f8": return (8, bigEndian)
+            case "O":
+                throw UnmixError("\(name): object arrays are not supported (dtype '\(descr)'; supported: float32, float64)")
+            default:
+                throw UnmixError("\(name): unsupported dtype '\(descr)' (supported: float32, float64)")
+            }
+        }
+    }
+
+    /// The subset of Python literals an `.npy` header uses.
+    enum Literal {
+        case string(String)
+        case integer(Int)
+        case bool(Bool)
+        case none
+        case tuple([Literal])
+        case list([Literal])
+        case dictionary([(key: String, value: Literal)])
+    }
+
+    /// A recursive-descent parser for Python literals, over Unicode scalars.
+    struct LiteralParser {
+        let scalars: [Unicode.Scalar]
+        let name: String
+        var position = 0
+
+        init(text: String, name: String) {
+            scalars = Array(text.unicodeScalars)
+            self.name = name
+        }
+
+        func error(_ problem: String) -> UnmixError {
+            UnmixError("\(name): malformed header (\(problem) at character \(position))")
+        }
+
+        mutating func skipSpace() {
+            while position < scalars.count, scalars[position].properties.isWhitespace { position += 1 }
+        }
+
+        mutating func parseTop() throws -> Literal {
+            let value = try parseValue()
+            skipSpace()
+            guard position == scalars.count else { throw error("unexpected text after the dictionary") }
+            return value
+        }
+
+        mutating func peek() -> Unicode.Scalar? {
+            skipSpace()
+            return position < scalars.count ? scalars[position] : nil
+        }
+
+        mutating func parseValue() throws -> Literal {
+            guard let c = peek() else { throw error("unexpected end") }
+            switch c {
+            case "'", "\"": return .string(try parseString())
+            case "{":
+                position += 1
+                var entries: [(key: String, value: Literal)] = []
+                while true {
+                    if peek() == "}" { position += 1; break }
+                    guard let q = peek(), q == "'" || q == "\"" else { throw error("expected a quoted key") }
+                    let key = try parseString()
+                    guard peek() == ":" else { throw error("expected ':'") }
+                    position += 1
+                    entries.append((key, try parseValue()))
+                    let next = peek()
+                    if next == "," { position += 1 } else if next != "}" { throw error("expected ',' or '}'") }
+                }
+                return .dictionary(entries)
+            case "(", "[":
+                let close: Unicode.Scalar = c == "(" ? ")" : "]"
+                position += 1
+                var items: [Literal] = []
+                while true {
+                    if peek() == close { position += 1; break }
+                    items.append(try parseValue())
+                    let next = peek()
+                    if next == "," { position += 1 } else if next != close { throw error("expected ',' or '\(close)'") }
+                }
+                return c == "(" ? .tuple(items) : .list(items)
+            default:
+                var word = ""
+                while position < scalars.count,
+                      scalars[position].properties.isAlphabetic || ("0"..."9").contains(scalars[position])
+                        || scalars[position] == "-" || scalars[position] == "+" || scalars[position] == "_" {
+                    word.unicodeScalars.append(scalars[position])
+                    position += 1
+                }
+                switch word {
+                case "True": return .bool(true)
+                case "False": return .bool(false)
+                case "None": return .none
+                case "": throw error("unexpected '\(c)'")
+                default:
+                    // Python 2 headers may carry a long suffix: (3L, 4L).
+                    let digits = word.hasSuffix("L") ? String(word.dropLast()) : word
+                    if let value = Int(digits) { return .integer(value) }
+                    if digits.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" }) && digits.contains(where: \.isNumber) {
+                        throw UnmixError("\(name): shape dimension \(digits) is too large")
+                    }
+                    throw error("unexpected '\(word)'")
+                }
+            }
+        }
+
+        mutating func parseString() throws -> String {
+            let quote = scalars[position]
+            position += 1
+            var result = ""
+            while position < scalars.count {
+                let c = scalars[position]
+                position += 1
+                if c == quote { return result }
+                if c == "\\", position < scalars.count {
+                    result.unicodeScalars.append(scalars[position])
+                    position += 1
+                } else {
+                    result.unicodeScalars.append(c)
+                }
+            }
+            throw error("unterminated string")
+        }
+    }
+}
