@@ -1,1 +1,4 @@
+import Foundation
 import UnmixHost
+
+exit(UnmixCLI.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,262 @@
+import Foundation
+
+enum CompareCommand {
+    static let spec = CommandSpec(
+        name: "compare", abstract: "Run several plugins on one cube, repeatedly, and compare them.",
+        discussion: """
+            Each run happens in a child process (a crashing plugin cannot stop the comparison, and \
+            its peak memory is measured alone); run i uses seed SEED + i. With ground truth (a synth \
+            folder, or --truth DIR) each row gives the mean ± std over runs of the mean SAD (radians, \
+            endmembers matched by the Hungarian algorithm) and of the mean abundance NMSE; without, \
+            the reconstruction RMSE and how far the plugins' endmembers agree (a SAD matrix). A plugin \
+            that fails is reported in its row; the exit status is then 1.
+            """,
+        positionals: [("input", "The cube: a .npy file or a synth folder.")],
+        options: [
+            OptionSpec(["-r", "--endmembers"], value: "R", help: "Number of endmembers (default: the ground truth's, when known)."),
+            OptionSpec(["--plugins"], value: "LIST", help: "Comma-separated plugin ids, or all (default)."),
+            OptionSpec(["--truth"], value: "DIR", help: "Folder with endmembers.npy and abundances.npy to score against."),
+            OptionSpec(["--repeat"], value: "N", help: "Runs per plugin (default 1)."),
+            OptionSpec(["--seed"], value: "N", help: "Seed of the first run (default 0)."),
+            OptionSpec(["--set"], value: "PLUGIN.KEY=VALUE", help: "Set a parameter of one plugin (repeatable).", repeatable: true),
+            OptionSpec(["--shape"], value: "ROWSxCOLS", help: "Map size of a 2-D (pixels × bands) input."),
+            OptionSpec(["--out"], value: "DIR", help: "Also write compare.json, report.md and every run's outputs to DIR."),
+            OptionSpec(["--json"], help: "Print one JSON document instead of a table."),
+        ])
+
+    static func run(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> Int32 {
+        guard args.positionals.count == 1 else { throw UnmixError.usage("'unmix compare' takes one INPUT") }
+        let inputPath = args.positionals[0]
+        // Phase two: everything checked before the first run.
+        let plugins = try selectPlugins(args.value("--plugins") ?? "all", registry)
+        let settings = try pluginSettings(args.all("--set"), plugins)
+        let repeatCount = try args.integer("--repeat") ?? 1
+        guard repeatCount >= 1 else { throw UnmixError.usage("--repeat must be at least 1") }
+        let seed = try parseSeed(args.value("--seed"))
+        var input = try Input.open(inputPath, shape: try args.value("--shape").map(parseShape))
+        if let truthDir = args.value("--truth") { input.truth = try GroundTruth.read(from: truthDir, for: input.cube) }
+        let r = try RunCommand.endmemberCount(args, input)
+        if let truth = input.truth, truth.r != r {
+            throw UnmixError("R = \(r) but the ground truth has \(truth.r) endmembers")
+        }
+        let comparison = Comparison(input: input, r: r, seed: seed, repeatCount: repeatCount)
+
+        let body = { (dir: URL) throws -> [PluginSummary] in
+            var summaries = [PluginSummary]()
+            for plugin in plugins {
+                summaries.append(try comparison.evaluate(plugin, settings: settings[plugin.descriptor.id] ?? [],
+                                                         args: args, workDir: dir))
+            }
+            return summaries
+        }
+        var summaries = [PluginSummary]()
+        if let out = args.value("--out") {
+            try OutputDirectory.write(out) { dir in
+                summaries = try body(dir.appendingPathComponent("runs"))
+                let report = comparison.report(summaries)
+                try Data((jsonText(report) + "\n").utf8).write(to: dir.appendingPathComponent("compare.json"))
+                try Data(comparison.markdown(summaries).utf8).write(to: dir.appendingPathComponent("report.md"))
+            }
+        } else {
+            let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-compare-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            defer { try? FileManager.default.removeItem(at: tmp) }
+            summaries = try body(tmp)
+        }
+        if args.flag("--json") {
+            print(jsonText(comparison.report(summaries)))
+        } else {
+            print(comparison.table(summaries), terminator: "")
+        }
+        return summaries.allSatisfy({ $0.error == nil }) ? 0 : 1
+    }
+
+    static func selectPlugins(_ list: String, _ registry: PluginRegistry) throws -> [PluginLibrary] {
+        if list.lowercased() == "all" {
+            guard !registry.plugins.isEmpty else { throw UnmixError("no plugins found (see 'unmix list')") }
+            return registry.plugins
+        }
+        var chosen = [PluginLibrary]()
+        for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            let p = try registry.find(name)
+            if !chosen.contains(where: { $0 === p }) { chosen.append(p) }
+        }
+        guard !chosen.isEmpty else { throw UnmixError.usage("--plugins lists no plugin") }
+        return chosen
+    }
+
+    /// `PLUGIN.key=value` settings grouped by plugin id, each checked against its plugin.
+    static func pluginSettings(_ settings: [String], _ plugins: [PluginLibrary]) throws -> [String: [String]] {
+        var grouped = [String: [String]]()
+        for s in settings {
+            guard let dot = s.firstIndex(of: "."), let eq = s.firstIndex(of: "="), dot < eq else {
+                throw UnmixError.usage("--set in compare expects PLUGIN.key=value, got '\(s)'")
+            }
+            let name = String(s[..<dot]).lowercased()
+            guard let plugin = plugins.first(where: { $0.descriptor.id.lowercased() == name || $0.descriptor.name.lowercased() == name }) else {
+                throw UnmixError("--set \(s): '\(name)' is not among the compared plugins (\(plugins.map(\.descriptor.id).joined(separator: ", ")))")
+            }
+            grouped[plugin.descriptor.id, default: []].append(String(s[s.index(after: dot)...]))
+        }
+        for plugin in plugins { _ = try resolveParameters(plugin.descriptor, settings: grouped[plugin.descriptor.id] ?? []) }
+        return grouped
+    }
+}
+
+/// The outcome of one plugin over all its runs.
+struct PluginSummary {
+    var id: String
+    var version: String
+    var runs = 0
+    var sad: [Double] = []       // mean SAD of each successful run
+    var nmse: [Double] = []      // mean NMSE of each successful run
+    var rmse: [Double] = []
+    var fitSeconds: [Double] = []
+    var peakMemoryMiB = 0.0
+    var error: String?
+    /// Endmembers of the first successful run (for the agreement matrix).
+    var endmembers: [Float]?
+}
+
+/// One comparison: the cube, R, seeds; runs children and renders results.
+struct Comparison {
+    var input: Input
+    var r: Int
+    var seed: UInt64
+    var repeatCount: Int
+
+    /// Runs `plugin` `repeatCount` times, each in a child `unmix run`, and scores the runs.
+    func evaluate(_ plugin: PluginLibrary, settings: [String], args: ParsedArguments, workDir: URL) throws -> PluginSummary {
+        let d = plugin.descriptor
+        var summary = PluginSummary(id: d.id, version: d.version)
+        let exe = PluginSearchPath.executablePath()
+        let interactive = isatty(2) != 0
+        for i in 0..<repeatCount {
+            let runSeed = seed &+ UInt64(i)
+            let dir = workDir.appendingPathComponent(d.id).appendingPathComponent("seed-\(runSeed)")
+            try FileManager.default.createDirectory(at: dir.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var childArgs = ["run", d.id, input.path, "-r", String(r), "--seed", String(runSeed), "--out", dir.path, "--json"]
+            for s in settings { childArgs += ["--set", s] }
+            if let shape = args.value("--shape") { childArgs += ["--shape", shape] }
+            for p in args.all("--plugin-path") { childArgs += ["--plugin-path", p] }
+            if interactive { writeStderr("\r\u{1B}[K\(d.id): run \(i + 1)/\(repeatCount)") }
+            let logs = dir.deletingLastPathComponent()
+            let stderrPath = logs.appendingPathComponent("seed-\(runSeed).stderr").path
+            let outcome = try runChild(exe, childArgs, stdout: logs.appendingPathComponent("seed-\(runSeed).stdout").path,
+                                       stderr: stderrPath, environment: ["SWIFT_BACKTRACE": "enable=no"])
+            summary.peakMemoryMiB = max(summary.peakMemoryMiB, outcome.peakMemoryMiB)
+            guard outcome.succeeded else {
+                summary.error = failureReason(outcome, stderrPath: stderrPath)
+                break
+            }
+            let report = try parseJSON(Data(contentsOf: dir.appendingPathComponent("run.json")))
+            let endmembers = try NPY.read(dir.appendingPathComponent("endmembers.npy")).values
+            let abundances = try NPY.read(dir.appendingPathComponent("abundances.npy")).values
+            let result = RunResult(r: r, endmembers: endmembers, abundances: abundances,
+                                   fitSeconds: report["fit_seconds"] as? Double ?? .nan,
+                                   abundanceSeconds: report["abundances_seconds"] as? Double ?? .nan,
+                                   rmse: report["reconstruction_rmse"] as? Double ?? .nan)
+            summary.runs += 1
+            summary.rmse.append(result.rmse)
+            summary.fitSeconds.append(result.fitSeconds)
+            if summary.endmembers == nil { summary.endmembers = endmembers }
+            if let truth = input.truth {
+                let score = Score(truth: truth, result: result, pixels: input.cube.pixels, bands: input.cube.bands)
+                summary.sad.append(score.sadMean)
+                summary.nmse.append(score.nmseMean)
+            }
+        }
+        if interactive { writeStderr("\r\u{1B}[K") }
+        return summary
+    }
+
+    private func failureReason(_ outcome: ChildOutcome, stderrPath: String) -> String {
+        if let s = outcome.signal { return "crashed (\(signalName(s)))" }
+        let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        let last = text.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit status \(outcome.exitStatus ?? -1)"
+        return last.hasPrefix("unmix: error: ") ? String(last.dropFirst("unmix: error: ".count)) : last
+    }
+
+    /// Mean SAD between each pair of plugins' endmembers (first run each), matched by Hungarian.
+    func agreement(_ summaries: [PluginSummary]) -> [[Double?]] {
+        summaries.map { a in
+            summaries.map { b -> Double? in
+                guard let ea = a.endmembers, let eb = b.endmembers else { return nil }
+                let m = matchEndmembers(truth: ea, estimate: eb, r: r, bands: input.cube.bands)
+                return m.sad.reduce(0, +) / Double(r)
+            }
+        }
+    }
+
+    func report(_ summaries: [PluginSummary]) -> [String: Any?] {
+        let cube = input.cube
+        var out: [String: Any?] = [
+            "input": ["path": input.path, "rows": cube.rows, "cols": cube.cols, "bands": cube.bands],
+            "r": r, "seed": seed, "repeat": repeatCount, "truth": input.truth?.source,
+            "results": summaries.map { s -> [String: Any?] in
+                [
+                    "plugin": s.id, "version": s.version, "runs": s.runs,
+                    "sad_mean": input.truth == nil ? nil : mean(s.sad), "sad_std": input.truth == nil ? nil : std(s.sad),
+                    "nmse_mean": input.truth == nil ? nil : mean(s.nmse), "nmse_std": input.truth == nil ? nil : std(s.nmse),
+                    "rmse": mean(s.rmse), "time_median_s": median(s.fitSeconds), "peak_memory_mib": s.peakMemoryMiB,
+                    "error": s.error,
+                ]
+            },
+        ]
+        if input.truth == nil {
+            out["sad_matrix"] = ["plugins": summaries.map(\.id), "values": agreement(summaries).map { $0.map { $0 as Any? } }] as [String: Any]
+        }
+        return out
+    }
+
+    func table(_ summaries: [PluginSummary]) -> String {
+        let cube = input.cube
+        var text = "\(input.path): \(cube.rows)×\(cube.cols)×\(cube.bands), R = \(r), \(repeatCount) run\(repeatCount == 1 ? "" : "s") per plugin, seeds from \(seed)\n\n"
+        let hasTruth = input.truth != nil
+        var header = ["PLUGIN", "RUNS"]
+        if hasTruth { header += ["SAD (rad)", "NMSE"] }
+        header += ["RMSE", "FIT TIME (s)", "PEAK MEM (MiB)", "ERROR"]
+        let rows = summaries.map { s -> [String] in
+            var row = [s.id, "\(s.runs)/\(repeatCount)"]
+            if hasTruth { row += [pm(s.sad, 4), pm(s.nmse, 4)] }
+            row += [fmt(mean(s.rmse), "%.4g"), fmt(median(s.fitSeconds), "%.3f"), String(format: "%.0f", s.peakMemoryMiB), s.error ?? ""]
+            return row
+        }
+        text += renderTable(header, rows, rightAligned: Set(1..<(header.count - 1)))
+        if !hasTruth && summaries.count > 1 {
+            text += "\nagreement between plugins (mean SAD of matched endmembers, rad):\n"
+            let m = agreement(summaries)
+            text += renderTable([""] + summaries.map(\.id), zip(summaries, m).map { s, row in
+                [s.id] + row.map { $0.map { String(format: "%.3f", $0) } ?? "-" }
+            }, rightAligned: Set(1...summaries.count))
+        }
+        return text
+    }
+
+    func markdown(_ summaries: [PluginSummary]) -> String {
+        "# unmix compare\n\n```\n" + table(summaries) + "```\n"
+    }
+}
+
+/// mean ± std with `digits` decimals, or "-" when empty.
+private func pm(_ v: [Double], _ digits: Int) -> String {
+    v.isEmpty ? "-" : String(format: "%.\(digits)f ± %.\(digits)f", mean(v), std(v))
+}
+
+private func fmt(_ v: Double, _ format: String) -> String { v.isFinite ? String(format: format, v) : "-" }
+
+/// The mean, NaN when empty.
+func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+
+/// The sample standard deviation (n − 1), 0 for one value, NaN when empty.
+func std(_ v: [Double]) -> Double {
+    guard v.count > 1 else { return v.isEmpty ? .nan : 0 }
+    let m = mean(v)
+    return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
+}
+
+/// The median, NaN when empty.
+func median(_ v: [Double]) -> Double {
+    guard !v.isEmpty else { return .nan }
+    let s = v.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}

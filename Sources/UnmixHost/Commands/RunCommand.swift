@@ -1,0 +1,107 @@
+import Foundation
+
+enum RunCommand {
+    static let spec = CommandSpec(
+        name: "run", abstract: "Unmix a cube with one plugin and write its endmembers and abundances.",
+        discussion: """
+            INPUT is a .npy file (float32 or float64; rows × cols × bands, or pixels × bands with \
+            --shape) or a folder written by 'unmix synth'. Writes DIR/endmembers.npy (R, bands), \
+            DIR/abundances.npy (rows, cols, R) and DIR/run.json. Nothing is written when anything fails.
+            """,
+        positionals: [("name", "The plugin's id or name."), ("input", "The cube: a .npy file or a synth folder.")],
+        options: [
+            OptionSpec(["-r", "--endmembers"], value: "R", help: "Number of endmembers (default: the ground truth's, when known)."),
+            OptionSpec(["--set"], value: "KEY=VALUE", help: "Set a plugin parameter (repeatable; see 'unmix info NAME').", repeatable: true),
+            OptionSpec(["--seed"], value: "N", help: "Seed for stochastic plugins (default 0)."),
+            OptionSpec(["--shape"], value: "ROWSxCOLS", help: "Map size of a 2-D (pixels × bands) input."),
+            OptionSpec(["--out"], value: "DIR", help: "Folder to write (created if needed)."),
+            OptionSpec(["--json"], help: "Print run.json on stdout instead of a summary."),
+        ])
+
+    /// Phase two of the arguments: the plugin, its parameter values, the cube and R, all checked
+    /// before anything runs.
+    struct Plan {
+        var plugin: PluginLibrary
+        var values: [Double]
+        var input: Input
+        var r: Int
+        var seed: UInt64
+    }
+
+    static func plan(_ args: ParsedArguments, _ registry: PluginRegistry, name: String, inputPath: String) throws -> Plan {
+        let plugin = try registry.find(name)
+        let values = try resolveParameters(plugin.descriptor, settings: args.all("--set"))
+        let seed = try parseSeed(args.value("--seed"))
+        let input = try Input.open(inputPath, shape: try args.value("--shape").map(parseShape))
+        let r = try endmemberCount(args, input)
+        return Plan(plugin: plugin, values: values, input: input, r: r, seed: seed)
+    }
+
+    static func run(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> Int32 {
+        guard args.positionals.count == 2 else { throw UnmixError.usage("'unmix run' takes a plugin name and an INPUT") }
+        let out = try args.required("--out")
+        let plan = try plan(args, registry, name: args.positionals[0], inputPath: args.positionals[1])
+        let (result, _) = try runPlugin(plan.plugin, cube: plan.input.cube, r: plan.r, values: plan.values,
+                                        seed: plan.seed, verbose: args.flag("--verbose"))
+        let cube = plan.input.cube
+        let d = plan.plugin.descriptor
+        var report: [String: Any?] = [
+            "plugin": ["id": d.id, "name": d.name, "version": d.version, "path": plan.plugin.path],
+            "parameters": Dictionary(uniqueKeysWithValues: zip(d.parameters, plan.values).map { ($0.id, $0.format($1)) }),
+            "seed": plan.seed, "r": plan.r,
+            "input": ["path": plan.input.path, "rows": cube.rows, "cols": cube.cols, "bands": cube.bands],
+            "fit_seconds": result.fitSeconds, "abundances_seconds": result.abundanceSeconds,
+            "reconstruction_rmse": result.rmse,
+        ]
+        var scoreLine = ""
+        if let truth = plan.input.truth, truth.r == plan.r {
+            let score = Score(truth: truth, result: result, pixels: cube.pixels, bands: cube.bands)
+            report["metrics"] = ["sad": score.sad, "sad_mean": score.sadMean, "nmse": score.nmse, "nmse_mean": score.nmseMean,
+                                 "truth": truth.source]
+            scoreLine = String(format: ", mean SAD %.4f rad, mean NMSE %.4f", score.sadMean, score.nmseMean)
+        }
+        let json = jsonText(report)
+        try OutputDirectory.write(out) { dir in
+            try NPY.write(result.endmembers, shape: [plan.r, cube.bands], to: dir.appendingPathComponent("endmembers.npy"))
+            try NPY.write(result.abundances, shape: [cube.rows, cube.cols, plan.r], to: dir.appendingPathComponent("abundances.npy"))
+            try Data((json + "\n").utf8).write(to: dir.appendingPathComponent("run.json"))
+        }
+        if args.flag("--json") {
+            print(json)
+        } else {
+            print("\(d.id) \(d.version) on \(plan.input.path) (\(cube.rows)×\(cube.cols)×\(cube.bands)), R = \(plan.r), seed \(plan.seed)")
+            print(String(format: "fit %.3f s, abundances %.3f s, reconstruction RMSE %.4g", result.fitSeconds, result.abundanceSeconds, result.rmse) + scoreLine)
+            print("wrote endmembers.npy, abundances.npy and run.json to \(out)")
+        }
+        return 0
+    }
+
+    /// R from -r, or the ground truth's; checked against the cube.
+    static func endmemberCount(_ args: ParsedArguments, _ input: Input) throws -> Int {
+        let r: Int
+        if let given = try args.integer("--endmembers") {
+            r = given
+        } else if let truth = input.truth {
+            r = truth.r
+        } else {
+            throw UnmixError.usage("give the number of endmembers with -r R (no ground truth to take it from)")
+        }
+        try validateEndmemberCount(r, for: input.cube)
+        return r
+    }
+}
+
+/// SAD and NMSE of one run against the truth, after Hungarian matching on SAD.
+public struct Score: Sendable {
+    public var sad: [Double]
+    public var nmse: [Double]
+    public var sadMean: Double { sad.reduce(0, +) / Double(sad.count) }
+    public var nmseMean: Double { nmse.reduce(0, +) / Double(nmse.count) }
+
+    public init(truth: GroundTruth, result: RunResult, pixels: Int, bands: Int) {
+        let match = matchEndmembers(truth: truth.endmembers, estimate: result.endmembers, r: truth.r, bands: bands)
+        sad = match.sad
+        nmse = abundanceNMSE(truth: truth.abundances, estimate: result.abundances, pixels: pixels, r: truth.r,
+                             permutation: match.permutation)
+    }
+}
