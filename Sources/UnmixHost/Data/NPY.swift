@@ -192,7 +192,7 @@ public enum NPY {
         do {
             try data.write(to: temporary)
         } catch {
-            throw UnmixError("cannot write \(url.path): \(describe(error))")
+            throw UnmixError("cannot write \(url.path): \(oneLineReason(error))")
         }
         if rename(temporary.path, url.path) != 0 {
             let reason = String(cString: strerror(errno))
@@ -211,7 +211,7 @@ public enum NPY {
 }
 
 /// A one-line reason for a Foundation error (its POSIX cause when there is one).
-func describe(_ error: Error) -> String {
+func oneLineReason(_ error: Error) -> String {
     let nsError = error as NSError
     if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
         return String(cString: strerror(Int32(underlying.code)))
