@@ -148,7 +148,10 @@ public struct SyntheticDataset: Sendable {
     /// Edge handling is mirror reflection about the border, half-sample symmetric (scipy's
     /// `'reflect'` mode, `d c b a | a b c d`): the pixel just outside the map is the border pixel
     /// itself. Every output is then the mean of exactly filterSize² one-hot vectors, so it is
-    /// non-negative and sums to one (up to Float rounding).
+    /// non-negative and sums to one (up to Float rounding). Because the filter radius (4) does
+    /// not exceed the block size (8), the mirrored pixels always lie in the border block itself,
+    /// so scipy's 'mirror' and 'nearest' modes would give the same maps; 'wrap' or 'constant'
+    /// would not.
     public static func abundanceMaps(labels: [Int], r: Int) -> [Float] {
         let size = mapSize, blocks = mapSize / blockSize, radius = filterSize / 2
         precondition(labels.count == blocks * blocks && labels.allSatisfy { (0..<r).contains($0) },
