@@ -13,9 +13,9 @@ import UnmixSDK
 /// (denoised) data at those pixels.
 ///
 /// Differences from the references, all for speed or determinism, none changing the method:
-/// the projections come from the B × B scatter matrix (one SYRK) and only its leading
-/// eigenvectors (LAPACK's dsyevr with an index range) instead of a full SVD; the SNR power terms
-/// are read from its eigenvalues; the random directions come from the seeded stream.
+/// the leading eigenvectors of the scatter matrix come from randomised subspace iteration on the
+/// single-precision cube (`leadingScatterEigen`) instead of a full SVD of a B × B matrix; the SNR
+/// power terms are read from its eigenvalues; the random directions come from the seeded stream.
 struct VCA: StatefulUnmixer {
     enum Projection: String, CaseIterable {
         /// Choose by the SNR rule, as the reference does.
@@ -57,19 +57,12 @@ struct VCA: StatefulUnmixer {
     ]
 
     mutating func fit(_ cube: Cube, endmembers r: Int, context: RunContext) throws -> Matrix {
-        let x = cube.matrix()                     // P × B
-        let p = Double(x.rows)
-        let mean = x.columnMeans
-        let scatter = gram(x, scale: 1 / p)       // YYᵀ/P, uncentred
-        var centred = scatter                     // (Y − ȳ)(Y − ȳ)ᵀ/P
-        for i in 0..<x.cols { for j in 0..<x.cols { centred[i, j] -= mean[i] * mean[j] } }
-
-        let signal = try symmetricEigen(centred, largest: r)
-        let meanPower = mean.reduce(0) { $0 + $1 * $1 }
+        let (p, bands) = (cube.pixels, cube.bands)
+        let (mean, py) = columnMeansAndPower(cube.data, pixels: p, bands: bands)   // ȳ and ΣY²/P
+        let signal = try leadingScatterEigen(cube.data, pixels: p, bands: bands, mean: mean, k: r)
         if snr == 0 {
-            let py = (0..<x.cols).reduce(0) { $0 + scatter[$1, $1] }             // ΣY²/P
-            let px = signal.values.reduce(0, +) + meanPower                      // Σx_p²/P + ȳᵀȳ
-            lastSNR = 10 * log10((px - Double(r) / Double(x.cols) * py) / (py - px))
+            let px = signal.values.reduce(0, +) + mean.reduce(0) { $0 + $1 * $1 }   // Σx_p²/P + ȳᵀȳ
+            lastSNR = 10 * log10((px - Double(r) / Double(bands) * py) / (py - px))
         } else {
             lastSNR = snr
         }
@@ -77,30 +70,38 @@ struct VCA: StatefulUnmixer {
         lastBranch = projection != .auto ? projection : (lastSNR < threshold ? .subspace : .projective)
         context.log(.debug, "VCA: SNR \(lastSNR) dB, threshold \(threshold) dB, \(lastBranch.rawValue) projection")
 
-        // y: the projected pixels (P × R) the vertex search runs on; basis/offset rebuild spectra.
-        let basis: Matrix, coords: Matrix
+        // y: the projected pixels (P × R) the vertex search runs on; basis · coords + offset
+        // rebuilds the (denoised) spectra.
+        let basis: Matrix
+        var coords: Matrix
         var y: Matrix
-        var offset = [Double](repeating: 0, count: x.cols)
+        var offset = [Double](repeating: 0, count: bands)
         if lastBranch == .subspace {
-            basis = signal.vectors.leadingColumns(r - 1)                       // B × (R−1)
-            var xo = x
-            for i in 0..<xo.rows { for j in 0..<xo.cols { xo[i, j] -= mean[j] } }
-            coords = matmul(xo, basis)                                         // P × (R−1)
+            basis = signal.vectors.leadingColumns(r - 1)                                  // B × (R−1)
+            coords = project(cube.data, pixels: p, bands: bands, onto: basis)            // P × (R−1)
+            let shift = matmul(Matrix(rows: 1, cols: bands, storage: mean), basis)        // ȳᵀ basis
             var c = 0.0
-            for i in 0..<coords.rows { c = max(c, coords.row(i).reduce(0) { $0 + $1 * $1 }) }
+            for i in 0..<p {
+                var norm = 0.0
+                for j in 0..<(r - 1) {
+                    coords[i, j] -= shift.storage[j]
+                    norm += coords[i, j] * coords[i, j]
+                }
+                c = max(c, norm)
+            }
             c = c.squareRoot()
-            y = Matrix(rows: x.rows, cols: r)
-            for i in 0..<x.rows {
+            y = Matrix(rows: p, cols: r)
+            for i in 0..<p {
                 for j in 0..<(r - 1) { y[i, j] = coords[i, j] }
                 y[i, r - 1] = c
             }
             offset = mean
         } else {
-            basis = try symmetricEigen(scatter, largest: r).vectors                // B × R
-            coords = matmul(x, basis)                                          // P × R
+            basis = try leadingScatterEigen(cube.data, pixels: p, bands: bands, mean: nil, k: r).vectors   // B × R
+            coords = project(cube.data, pixels: p, bands: bands, onto: basis)            // P × R
             let u = coords.columnMeans
             y = coords
-            for i in 0..<y.rows {
+            for i in 0..<p {
                 var d = 0.0
                 for j in 0..<r { d += u[j] * coords[i, j] }
                 for j in 0..<r { y[i, j] = coords[i, j] / d }
@@ -140,7 +141,7 @@ struct VCA: StatefulUnmixer {
 
     mutating func abundances(_ cube: Cube, context: RunContext) throws -> Matrix {
         var solver = SimplexLeastSquares(endmembers: endmembers!)
-        return try solver.solve(cube.matrix())
+        return try solver.solve(cube.data, pixels: cube.pixels, bands: cube.bands)
     }
 
     func saveState() throws -> [UInt8] {

@@ -154,3 +154,40 @@ public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 ///
 /// The corresponding C function is `openblas_get_num_threads`.
 public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
+
+/// X · W for single-precision data X (P × B, row-major) and a B × k matrix W, widened to a
+/// P × k `Matrix`: projecting every pixel on a few directions without a double copy of the cube.
+///
+/// The corresponding C function is `cblas_sgemm`.
+public func project(_ data: UnsafeBufferPointer<Float>, pixels: Int, bands: Int, onto w: Matrix) -> Matrix {
+    precondition(data.count == pixels * bands && w.rows == bands, "project: \(pixels)×\(bands) data, \(w.rows)×\(w.cols) directions")
+    let k = w.cols
+    let wf = w.floats
+    var out = [Float](repeating: 0, count: pixels * k)
+    if pixels > 0 && k > 0 {
+        wf.withUnsafeBufferPointer { pw in
+            out.withUnsafeMutableBufferPointer { po in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(pixels), blasint(k), blasint(bands), 1,
+                            data.baseAddress, blasint(bands), pw.baseAddress, blasint(k), 0, po.baseAddress, blasint(k))
+            }
+        }
+    }
+    return Matrix(rows: pixels, cols: k, storage: out.map(Double.init))
+}
+
+/// The mean of each column of single-precision data (P × B), and the mean of all squared values
+/// times B (ΣX²/P), accumulated in double.
+public func columnMeansAndPower(_ data: UnsafeBufferPointer<Float>, pixels: Int, bands: Int) -> (mean: [Double], power: Double) {
+    var sum = [Double](repeating: 0, count: bands)
+    var power = 0.0
+    for p in 0..<pixels {
+        let base = p * bands
+        for b in 0..<bands {
+            let v = Double(data[base + b])
+            sum[b] += v
+            power += v * v
+        }
+    }
+    let n = Double(max(pixels, 1))
+    return (sum.map { $0 / n }, power / n)
+}

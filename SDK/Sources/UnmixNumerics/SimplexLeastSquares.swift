@@ -29,11 +29,22 @@ public struct SimplexLeastSquares {
     /// Abundances (P × R) of the P × B pixels.
     public mutating func solve(_ pixels: Matrix) throws -> Matrix {
         precondition(pixels.cols == endmembers.cols, "SimplexLeastSquares: \(pixels.cols) bands, endmembers have \(endmembers.cols)")
-        let b = matmul(pixels, endmembers, transposeB: true)  // P × R: row p = E y_p
+        return try solve(products: matmul(pixels, endmembers, transposeB: true))
+    }
+
+    /// Abundances (P × R) of single-precision pixels (P × B, row-major).
+    public mutating func solve(_ data: UnsafeBufferPointer<Float>, pixels: Int, bands: Int) throws -> Matrix {
+        precondition(bands == endmembers.cols, "SimplexLeastSquares: \(bands) bands, endmembers have \(endmembers.cols)")
+        return try solve(products: project(data, pixels: pixels, bands: bands, onto: endmembers.transposed))
+    }
+
+    /// Abundances (P × R) given the products b (P × R, row p = E y_p).
+    public mutating func solve(products b: Matrix) throws -> Matrix {
         let r = endmembers.rows
-        var out = Matrix(rows: pixels.rows, cols: r)
+        precondition(b.cols == r, "SimplexLeastSquares: products have \(b.cols) columns for \(r) endmembers")
+        var out = Matrix(rows: b.rows, cols: r)
         var bp = [Double](repeating: 0, count: r)
-        for p in 0..<pixels.rows {
+        for p in 0..<b.rows {
             for k in 0..<r { bp[k] = b[p, k] }
             let a = try solvePixel(bp)
             for k in 0..<r { out[p, k] = a[k] }
