@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(name: "UnmixHostTests", dependencies: ["UnmixHost", "_TestSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["UnmixHost", "_TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["UnmixHost", "_TestSupport"]),
+        .testTarget(name: "PluginTests", dependencies: ["UnmixHost", "_TestSupport"]),
     ] + firstPartyPlugins.map {
         // MARK: - Plugins
         .target(name: $0.folder, dependencies: ["UnmixSDK"], path: "Plugins/\($0.folder)")

@@ -1,1 +1,113 @@
+import Foundation
 import UnmixHost
+
+// unmix-bench: times every discovered plugin on the synthetic presets and prints a table.
+// Where python3 with numpy and scipy is installed, it also times the Python baselines in
+// Benchmarks/python on the very same cubes, in the same run, and prints our time over theirs.
+//
+//   swift run -c release unmix-bench [--repeat N] [--plugins vca,...] [--presets eels3,eels4]
+
+struct Options {
+    var repeatCount = 5
+    var plugins: [String]? = nil
+    var presets: [SyntheticPreset] = [.eels3, .eels4]
+}
+
+func parseOptions() -> Options {
+    var o = Options()
+    var args = Array(CommandLine.arguments.dropFirst())
+    while !args.isEmpty {
+        let a = args.removeFirst()
+        switch a {
+        case "--repeat": o.repeatCount = Int(args.removeFirst()) ?? 5
+        case "--plugins": o.plugins = args.removeFirst().split(separator: ",").map(String.init)
+        case "--presets": o.presets = args.removeFirst().split(separator: ",").compactMap { SyntheticPreset(rawValue: String($0)) }
+        case "-h", "--help":
+            print("usage: unmix-bench [--repeat N] [--plugins a,b] [--presets eels3,eels4]")
+            exit(0)
+        default:
+            writeStderr("unmix-bench: unknown option \(a)\n")
+            exit(2)
+        }
+    }
+    return o
+}
+
+func median(_ v: [Double]) -> Double {
+    let s = v.sorted()
+    return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+}
+
+/// Runs the Python baseline `script` on `dir` and returns its median time and mean SAD, if
+/// python3 with numpy and scipy is available.
+func pythonBaseline(_ script: String, dir: URL, repeatCount: Int) -> (seconds: Double, sad: Double)? {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("python").appendingPathComponent(script).path
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", path, dir.path, String(repeatCount)]
+    // These pin old OpenBLAS kernels on some machines here and slow numpy's newer OpenBLAS:
+    // the baseline runs without them, so it is not handicapped (ours keeps the environment).
+    var env = ProcessInfo.processInfo.environment
+    env["OPENBLAS_CORETYPE"] = nil
+    env["OPENBLAS_L2_SIZE"] = nil
+    p.environment = env
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return nil }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let json = try? parseJSON(data),
+          let s = json["median_seconds"] as? Double, let sad = json["sad_mean"] as? Double else { return nil }
+    return (s, sad)
+}
+
+let options = parseOptions()
+let registry = PluginRegistry.discover(.standard(explicit: []))
+let plugins = registry.plugins.filter { options.plugins == nil || options.plugins!.contains($0.descriptor.id) }
+let baselines = ["vca": "vca_baseline.py"]
+let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-bench-\(getpid())")
+defer { try? FileManager.default.removeItem(at: tmp) }
+
+print("unmix-bench: median of \(options.repeatCount) runs (fit + abundances), \(ProcessInfo.processInfo.activeProcessorCount) cores\n")
+var rows = [[String]]()
+for preset in options.presets {
+    let data = SyntheticDataset.generate(preset, seed: 0)
+    let dir = tmp.appendingPathComponent(preset.rawValue)
+    try data.write(to: dir)
+    let cube = CubeData(rows: data.rows, cols: data.cols, bands: data.bands, values: data.cube)
+    let truth = GroundTruth(r: data.r, endmembers: data.endmembers, abundances: data.abundances, source: dir.path)
+    for plugin in plugins {
+        var fit = [Double](), total = [Double](), sads = [Double]()
+        var failure: String?
+        for i in 0..<options.repeatCount {
+            do {
+                let (result, _) = try runPlugin(plugin, cube: cube, r: data.r, values: plugin.descriptor.parameters.map(\.defaultValue), seed: UInt64(i))
+                fit.append(result.fitSeconds)
+                total.append(result.fitSeconds + result.abundanceSeconds)
+                sads.append(Score(truth: truth, result: result, pixels: cube.pixels, bands: cube.bands).sadMean)
+            } catch {
+                failure = "\(error)"
+                break
+            }
+        }
+        var row = ["\(preset.rawValue) \(data.rows)×\(data.cols)×\(data.bands)", plugin.descriptor.id]
+        if let failure {
+            row += ["-", "-", "-", "-", "-", "failed: \(failure)"]
+        } else {
+            let ours = median(total)
+            row += [String(format: "%.4f", median(fit)), String(format: "%.4f", ours), String(format: "%.4f", sads.reduce(0, +) / Double(sads.count))]
+            if let script = baselines[plugin.descriptor.id], let base = pythonBaseline(script, dir: dir, repeatCount: options.repeatCount) {
+                row += [String(format: "%.4f", base.seconds), String(format: "%.4f", base.sad), String(format: "%.3f", ours / base.seconds)]
+            } else {
+                row += ["-", "-", "-"]
+            }
+        }
+        rows.append(row)
+    }
+}
+print(renderTable(["CUBE", "PLUGIN", "FIT (s)", "FIT+ABUND (s)", "SAD", "BASELINE (s)", "BASELINE SAD", "OURS/BASELINE"], rows,
+                  rightAligned: [2, 3, 4, 5, 6, 7]), terminator: "")
+print("\nbaselines: Benchmarks/python (numpy/scipy re-implementations of the reference pipelines; '-' when python3, numpy or scipy is missing)")

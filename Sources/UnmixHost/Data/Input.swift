@@ -9,6 +9,13 @@ public struct GroundTruth: Sendable {
     public var abundances: [Float]
     /// Where it was read from.
     public var source: String
+
+    public init(r: Int, endmembers: [Float], abundances: [Float], source: String) {
+        self.r = r
+        self.endmembers = endmembers
+        self.abundances = abundances
+        self.source = source
+    }
 }
 
 /// What `run`, `compare` and `demo` unmix: a cube, and its ground truth when known.
