@@ -78,6 +78,8 @@ final class Instance {
     }
 
     func fit(_ cubePointer: UnsafePointer<unmix_cube_t>?, _ r: Int, _ out: UnsafeMutablePointer<Float>?) throws {
+        // The ABI: a fit forgets any earlier fit, even when it fails, so forget before any check.
+        fitted = nil
         let cube = try view(cubePointer)
         guard let out else { throw PluginError.invalidArgument("fit: no output array") }
         guard r >= 1, r < cube.bands else {
@@ -86,7 +88,6 @@ final class Instance {
         guard r <= cube.pixels else {
             throw PluginError.invalidArgument("R = \(r) exceeds the number of pixels (\(cube.pixels))")
         }
-        fitted = nil
         box.reset(values: values)
         let e = try box.fit(cube, r: r, context: context)
         guard e.rows == r, e.cols == cube.bands else {

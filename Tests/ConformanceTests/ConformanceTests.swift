@@ -1,0 +1,204 @@
+import Foundation
+import Testing
+import UnmixHost
+import _TestSupport
+
+/// The conformance suite every plugin must pass (after scikit-learn's `check_estimator`):
+/// each first-party plugin the package built, the C example and the `minimal` fixture, loaded
+/// through the real loader and driven through `PluginInstance`, as `unmix run` drives them.
+@Suite struct ConformanceTests {
+    /// The number of endmembers fitted throughout.
+    static let r = 3
+    /// Two different 16 × 16 × 200 cubes, and one with fewer bands.
+    static let cubeA = smallSyntheticCube(seed: 1)
+    static let cubeB = smallSyntheticCube(seed: 2)
+    static let narrowCube = smallSyntheticCube(seed: 1, side: 8, bands: 100)
+
+    /// A fresh instance with every parameter at its default and the given seed.
+    func makeInstance(_ library: PluginLibrary, seed: UInt64 = 1) throws -> PluginInstance {
+        let instance = try PluginInstance(library)
+        try instance.setParameters(library.descriptor.parameters.map(\.defaultValue), seed: seed)
+        return instance
+    }
+
+    func expectAllFinite(_ values: [Float], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            Issue.record("\(what)[\(i)] = \(values[i]) is not finite", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func everyBuiltPluginIsChecked() {
+        // The suite must never silently check nothing: VCA at least is built with the tests.
+        let built = builtPluginLibraries().map(\.lastPathComponent)
+        #expect(built.contains("libunmix_vca.so"), "built plugins in \(builtProductsDirectory().path): \(built)")
+    }
+
+    @Test(arguments: PluginUnderTest.all)
+    func descriptorIsValid(_ plugin: PluginUnderTest) throws {
+        let d = try plugin.load().descriptor
+        for (field, value) in [("id", d.id), ("name", d.name), ("version", d.version), ("summary", d.summary)] {
+            #expect(!value.trimmingCharacters(in: .whitespaces).isEmpty, "descriptor field '\(field)' is empty")
+        }
+        #expect(d.abiVersion.hasPrefix("1."), "ABI version: expected 1.x, observed \(d.abiVersion)")
+        let ids = d.parameters.map(\.id)
+        #expect(Set(ids).count == ids.count, "parameter ids are not unique: \(ids)")
+        for p in d.parameters {
+            #expect(p.defaultValue.isFinite, "\(p.id): default \(p.defaultValue) is not finite")
+            if let min = p.min { #expect(p.defaultValue >= min, "\(p.id): default \(p.defaultValue) below min \(min)") }
+            if let max = p.max { #expect(p.defaultValue <= max, "\(p.id): default \(p.defaultValue) above max \(max)") }
+            if let min = p.min, let max = p.max { #expect(min <= max, "\(p.id): min \(min) > max \(max)") }
+            switch p.kind {
+            case .choice:
+                #expect(!p.choices.isEmpty, "\(p.id): a choice parameter without choices")
+                #expect(!p.choices.contains(""), "\(p.id): an empty choice id in \(p.choices)")
+                #expect(p.defaultValue >= 0 && p.defaultValue < Double(p.choices.count) && p.defaultValue == p.defaultValue.rounded(),
+                        "\(p.id): default \(p.defaultValue) is not a choice index below \(p.choices.count)")
+            case .integer:
+                #expect(p.defaultValue == p.defaultValue.rounded(), "\(p.id): integer default \(p.defaultValue)")
+            case .boolean:
+                #expect(p.defaultValue == 0 || p.defaultValue == 1, "\(p.id): boolean default \(p.defaultValue)")
+            case .real:
+                break
+            }
+        }
+    }
+
+    @Test(arguments: PluginUnderTest.all)
+    func fitAndAbundancesHaveTheDocumentedShapes(_ plugin: PluginUnderTest) throws {
+        let library = try plugin.load()
+        let instance = try makeInstance(library)
+        let cube = Self.cubeA
+        let endmembers = try instance.fit(cube, r: Self.r)
+        #expect(endmembers.count == Self.r * cube.bands, "endmembers: expected \(Self.r * cube.bands) values, observed \(endmembers.count)")
+        expectAllFinite(endmembers, "endmembers")
+        let abundances = try instance.abundances(cube, r: Self.r)
+        #expect(abundances.count == cube.pixels * Self.r)
+        expectAllFinite(abundances, "abundances")
+        // Abundances of another cube with the same bands but another size.
+        let other = smallSyntheticCube(seed: 3, side: 5)
+        let otherAbundances = try instance.abundances(other, r: Self.r)
+        #expect(otherAbundances.count == other.pixels * Self.r)
+        expectAllFinite(otherAbundances, "abundances of a 5 × 5 cube")
+    }
+
+    @Test(arguments: PluginUnderTest.all)
+    func sameSeedGivesIdenticalResults(_ plugin: PluginUnderTest) throws {
+        let library = try plugin.load()
+        func once() throws -> (endmembers: [Float], abundances: [Float]) {
+            let instance = try makeInstance(library, seed: 7)
+            let e = try instance.fit(Self.cubeA, r: Self.r)
+            return (e, try instance.abundances(Self.cubeA, r: Self.r))
+        }
+        let first = try once(), second = try once()
+        expectClose(second.endmembers, first.endmembers, tolerance: 0, "endmembers")
+        expectClose(second.abundances, first.abundances, tolerance: 0, "abundances")
+    }
+
+    /// A new fit forgets the last: fit A then fit B gives what a fresh instance fitted on B gives.
+    @Test(arguments: PluginUnderTest.all)
+    func aSecondFitForgetsTheFirst(_ plugin: PluginUnderTest) throws {
+        let library = try plugin.load()
+        let reused = try makeInstance(library)
+        _ = try reused.fit(Self.cubeA, r: Self.r)
+        _ = try reused.abundances(Self.cubeA, r: Self.r)
+        let reusedEndmembers = try reused.fit(Self.cubeB, r: Self.r)
+        let reusedAbundances = try reused.abundances(Self.cubeB, r: Self.r)
+
+        let fresh = try makeInstance(library)
+        let freshEndmembers = try fresh.fit(Self.cubeB, r: Self.r)
+        let freshAbundances = try fresh.abundances(Self.cubeB, r: Self.r)
+
+        expectClose(reusedEndmembers, freshEndmembers, tolerance: 0, "endmembers after fit A, fit B")
+        expectClose(reusedAbundances, freshAbundances, tolerance: 0, "abundances after fit A, fit B")
+    }
+
+    /// The ABI: `fit` "forgets any earlier fit, even when it fails". After a good fit and a
+    /// failing one (R = 0), `abundances` must fail as before any fit.
+    @Test(arguments: PluginUnderTest.all)
+    func aFailedFitForgetsTheEarlierFit(_ plugin: PluginUnderTest) throws {
+        let instance = try makeInstance(try plugin.load())
+        _ = try instance.fit(Self.cubeA, r: Self.r)
+        #expect(throws: UnmixError.self, "fit with R = 0 must fail") { _ = try instance.fit(Self.cubeA, r: 0) }
+        #expect(throws: UnmixError.self, "abundances after a failed fit must fail") {
+            _ = try instance.abundances(Self.cubeA, r: Self.r)
+        }
+    }
+
+    @Test(arguments: PluginUnderTest.all)
+    func abundancesBeforeFitFail(_ plugin: PluginUnderTest) throws {
+        let instance = try makeInstance(try plugin.load())
+        #expect(throws: UnmixError.self) { _ = try instance.abundances(Self.cubeA, r: Self.r) }
+    }
+
+    @Test(arguments: PluginUnderTest.all)
+    func abundancesOfACubeWithOtherBandsFail(_ plugin: PluginUnderTest) throws {
+        let instance = try makeInstance(try plugin.load())
+        _ = try instance.fit(Self.cubeA, r: Self.r)
+        #expect(throws: UnmixError.self, "\(Self.narrowCube.bands) bands after a fit on \(Self.cubeA.bands)") {
+            _ = try instance.abundances(Self.narrowCube, r: Self.r)
+        }
+        // The instance is still usable afterwards.
+        let abundances = try instance.abundances(Self.cubeA, r: Self.r)
+        #expect(abundances.count == Self.cubeA.pixels * Self.r)
+    }
+
+    /// R outside 1 ≤ R < bands is refused with an error, not a crash.
+    @Test(arguments: PluginUnderTest.all, [0, 200, 201])
+    func endmemberCountOutOfRangeFails(_ plugin: PluginUnderTest, r: Int) throws {
+        let instance = try makeInstance(try plugin.load())
+        #expect(Self.cubeA.bands == 200 && Self.cubeA.pixels > 201, "the R table assumes 200 bands and more pixels")
+        #expect(throws: UnmixError.self, "fit with R = \(r) on \(Self.cubeA.bands) bands") {
+            _ = try instance.fit(Self.cubeA, r: r)
+        }
+    }
+
+    /// set_params refuses a wrong number of values, and every out-of-range value with a reason
+    /// naming the parameter.
+    @Test(arguments: PluginUnderTest.all)
+    func setParamsRejectsBadValues(_ plugin: PluginUnderTest) throws {
+        let library = try plugin.load()
+        let d = library.descriptor
+        let defaults = d.parameters.map(\.defaultValue)
+        let instance = try PluginInstance(library)
+        #expect(throws: UnmixError.self, "\(defaults.count + 1) values for \(defaults.count) parameters") {
+            try instance.setParameters(defaults + [0], seed: 0)
+        }
+        for (index, p) in d.parameters.enumerated() {
+            var bad = [Double]()
+            switch p.kind {
+            case .integer, .real:
+                if let min = p.min { bad.append(min - 1) }
+                if let max = p.max { bad.append(max + 1) }
+            case .boolean:
+                bad.append(2)
+            case .choice:
+                bad += [Double(p.choices.count), -1]
+            }
+            for value in bad {
+                var values = defaults
+                values[index] = value
+                expectUnmixError(containing: [p.id]) { try instance.setParameters(values, seed: 0) }
+            }
+        }
+        // The defaults are still accepted afterwards.
+        try instance.setParameters(defaults, seed: 0)
+    }
+
+    /// A plugin declares the state capability exactly when it offers the extension; when it
+    /// does, a model saved and loaded into a new instance gives the same abundances.
+    @Test(arguments: PluginUnderTest.all)
+    func stateRoundTrip(_ plugin: PluginUnderTest) throws {
+        let library = try plugin.load()
+        let instance = try makeInstance(library)
+        _ = try instance.fit(Self.cubeA, r: Self.r)
+        let expected = try instance.abundances(Self.cubeB, r: Self.r)
+        let saved = try instance.saveState()
+        #expect((saved != nil) == library.descriptor.canSaveState,
+                "state capability \(library.descriptor.canSaveState), extension \(saved != nil ? "present" : "absent")")
+        guard let saved, library.descriptor.canSaveState else { return }
+        let restored = try makeInstance(library)
+        try restored.loadState(saved)
+        let observed = try restored.abundances(Self.cubeB, r: Self.r)
+        expectClose(observed, expected, tolerance: 0, "abundances after save and load")
+    }
+}
