@@ -73,6 +73,8 @@ func pad(_ left: String, _ right: String) -> String {
 
 /// The strings of one command line, by option key.
 public struct ParsedArguments: Sendable {
+    /// The words parsed, as given.
+    public var words: [String] = []
     public var positionals: [String] = []
     public var values: [String: [String]] = [:]
     public var flags: Set<String> = []
@@ -97,6 +99,7 @@ public struct ParsedArguments: Sendable {
     /// Parses `arguments` (the words after the subcommand) against `spec`.
     public static func parse(_ arguments: [String], _ spec: CommandSpec) throws -> ParsedArguments {
         var out = ParsedArguments()
+        out.words = arguments
         var i = 0
         var onlyPositionals = false
         while i < arguments.count {

@@ -2,6 +2,8 @@ import Foundation
 
 /// How a child process ended, and its peak memory.
 public struct ChildOutcome: Sendable {
+    /// The child's process id.
+    public var pid: pid_t
     /// The exit status, when it exited.
     public var exitStatus: Int32?
     /// The signal that killed it, when it was killed.
@@ -11,16 +13,17 @@ public struct ChildOutcome: Sendable {
     public var succeeded: Bool { exitStatus == 0 }
 }
 
-/// Runs `executable` with `arguments`, its stdout and stderr sent to files, and waits for it.
+/// Runs `executable` with `arguments`, its stdout and stderr sent to files (or, when nil, to
+/// this process's own), and waits for it.
 /// The child runs the plugin so that a crash or a runaway allocation in a plugin cannot take the
 /// host down, and so that its peak memory can be measured alone (wait4's rusage).
-public func runChild(_ executable: String, _ arguments: [String], stdout: String, stderr: String,
+public func runChild(_ executable: String, _ arguments: [String], stdout: String?, stderr: String?,
                      environment: [String: String] = [:]) throws -> ChildOutcome {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if let stdout { posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+    if let stderr { posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
@@ -30,10 +33,15 @@ public func runChild(_ executable: String, _ arguments: [String], stdout: String
         for p in argv { free(p) }
         for p in envp { free(p) }
     }
-    fflush(nil) // a child inherits nothing buffered, but flush so output order stays readable
+    fflush(nil) // flush before the child writes to a shared stdout, so output stays in order
     var pid: pid_t = 0
     let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
     guard rc == 0 else { throw UnmixError("cannot start \(executable): \(String(cString: strerror(rc)))") }
+    return try wait(for: pid)
+}
+
+/// Waits for the child `pid` and reads how it ended and its peak memory.
+func wait(for pid: pid_t) throws -> ChildOutcome {
     var status: Int32 = 0
     var usage = rusage()
     while wait4(pid, &status, 0, &usage) < 0 {
@@ -42,9 +50,9 @@ public func runChild(_ executable: String, _ arguments: [String], stdout: String
     let memory = Double(usage.ru_maxrss) / 1024 // ru_maxrss is in KiB on Linux
     let termSignal = status & 0x7f
     if termSignal == 0 {
-        return ChildOutcome(exitStatus: (status >> 8) & 0xff, signal: nil, peakMemoryMiB: memory)
+        return ChildOutcome(pid: pid, exitStatus: (status >> 8) & 0xff, signal: nil, peakMemoryMiB: memory)
     }
-    return ChildOutcome(exitStatus: nil, signal: termSignal, peakMemoryMiB: memory)
+    return ChildOutcome(pid: pid, exitStatus: nil, signal: termSignal, peakMemoryMiB: memory)
 }
 
 /// "SIGSEGV" for 11, and so on.

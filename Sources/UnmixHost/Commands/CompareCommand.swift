@@ -134,7 +134,8 @@ struct Comparison {
             let runSeed = seed &+ UInt64(i)
             let dir = workDir.appendingPathComponent(d.id).appendingPathComponent("seed-\(runSeed)")
             try FileManager.default.createDirectory(at: dir.deletingLastPathComponent(), withIntermediateDirectories: true)
-            var childArgs = ["run", d.id, input.path, "-r", String(r), "--seed", String(runSeed), "--out", dir.path, "--json"]
+            var childArgs = ["run", d.id, input.path, "-r", String(r), "--seed", String(runSeed), "--out", dir.path,
+                             "--json", "--in-process"]
             for s in settings { childArgs += ["--set", s] }
             if let shape = args.value("--shape") { childArgs += ["--shape", shape] }
             for p in args.all("--plugin-path") { childArgs += ["--plugin-path", p] }

@@ -16,6 +16,7 @@ enum RunCommand {
             OptionSpec(["--shape"], value: "ROWSxCOLS", help: "Map size of a 2-D (pixels × bands) input."),
             OptionSpec(["--out"], value: "DIR", help: "Folder to write (created if needed)."),
             OptionSpec(["--json"], help: "Print run.json on stdout instead of a summary."),
+            OptionSpec(["--in-process"], help: "Run the plugin in this process (no crash isolation).", hidden: true),
         ])
 
     /// Phase two of the arguments: the plugin, its parameter values, the cube and R, all checked
@@ -41,6 +42,7 @@ enum RunCommand {
         guard args.positionals.count == 2 else { throw UnmixError.usage("'unmix run' takes a plugin name and an INPUT") }
         let out = try args.required("--out")
         let plan = try plan(args, registry, name: args.positionals[0], inputPath: args.positionals[1])
+        if !args.flag("--in-process") { return try isolated(args, plan: plan, out: out) }
         let (result, _) = try runPlugin(plan.plugin, cube: plan.input.cube, r: plan.r, values: plan.values,
                                         seed: plan.seed, verbose: args.flag("--verbose"))
         let cube = plan.input.cube
@@ -74,6 +76,19 @@ enum RunCommand {
             print("wrote endmembers.npy, abundances.npy and run.json to \(out)")
         }
         return 0
+    }
+
+    /// Runs this same command again in a child process, with `--in-process`, once everything
+    /// has been checked here: the child prints its own results and errors; a plugin that crashes
+    /// the child is reported here in one line, and what the child left half-written is removed.
+    static func isolated(_ args: ParsedArguments, plan: Plan, out: String) throws -> Int32 {
+        let outcome = try runChild(PluginSearchPath.executablePath(), ["run"] + args.words + ["--in-process"],
+                                   stdout: nil, stderr: nil, environment: ["SWIFT_BACKTRACE": "enable=no"])
+        if let signal = outcome.signal {
+            OutputDirectory.removeLeftovers(out, pid: outcome.pid)
+            throw UnmixError("plugin \(plan.plugin.descriptor.id) crashed (\(signalName(signal))); nothing was written")
+        }
+        return outcome.exitStatus ?? 1
     }
 
     /// R from -r, or the ground truth's; checked against the cube.

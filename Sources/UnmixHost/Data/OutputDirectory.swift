@@ -7,6 +7,20 @@ import Foundation
 /// name atomically. When `body` throws, the staging folder is removed and the destination is
 /// untouched.
 public enum OutputDirectory {
+    /// The start of the staging folder's name of process `pid` writing `destination`.
+    static func stagingPrefix(_ destination: String, pid: pid_t) -> String {
+        ".\(URL(fileURLWithPath: destination).standardizedFileURL.lastPathComponent).partial-\(pid)-"
+    }
+
+    /// Removes what a process `pid` that died while writing `destination` left behind.
+    public static func removeLeftovers(_ destination: String, pid: pid_t) {
+        let parent = URL(fileURLWithPath: destination).standardizedFileURL.deletingLastPathComponent()
+        let prefix = stagingPrefix(destination, pid: pid)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+        }
+    }
+
     public static func write(_ destination: String, _ body: (URL) throws -> Void) throws {
         let fm = FileManager.default
         let dest = URL(fileURLWithPath: destination).standardizedFileURL
@@ -20,7 +34,7 @@ public enum OutputDirectory {
         } catch {
             throw UnmixError("cannot create \(parent.path): \(error.localizedDescription)")
         }
-        let staging = parent.appendingPathComponent(".\(dest.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let staging = parent.appendingPathComponent(stagingPrefix(dest.path, pid: getpid()) + "\(UInt32.random(in: 0...UInt32.max))")
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: false)
         } catch {
