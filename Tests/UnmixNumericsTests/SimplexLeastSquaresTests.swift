@@ -6,13 +6,15 @@ import _TestSupport
 @Suite struct SimplexLeastSquaresTests {
     /// With E = I the problem is the Euclidean projection onto the probability simplex, whose
     /// answers are computed by hand (sort, threshold τ = (Σ_{i≤ρ} u_i − 1)/ρ, a = max(v − τ, 0)).
-    @Test(arguments: [
-        ([2.0, 0, 0], [1.0, 0, 0]),
+    static let projections: [(y: [Double], expected: [Double])] = [
+        ([2, 0, 0], [1, 0, 0]),
         ([0.5, 0.5, 0.5], [1.0 / 3, 1.0 / 3, 1.0 / 3]),
         ([1, 0.5, -1], [0.75, 0.25, 0]),        // ρ = 2, τ = 0.25
         ([0.2, 0.3, 0.5], [0.2, 0.3, 0.5]),     // already on the simplex
-        ([-1, -2, -3], [1.0, 0, 0]),            // ρ = 1, τ = −2
-    ])
+        ([-1, -2, -3], [1, 0, 0]),              // ρ = 1, τ = −2
+    ]
+
+    @Test(arguments: projections)
     func projectionOntoSimplex(y: [Double], expected: [Double]) throws {
         var solver = SimplexLeastSquares(endmembers: .identity(3))
         let a = try solver.solve(Matrix(rows: 1, cols: 3, storage: y))
