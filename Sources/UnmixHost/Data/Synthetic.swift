@@ -328,27 +328,10 @@ extension SyntheticDataset {
 
     /// Writes the dataset folder `dir`: `cube.npy` (rows, cols, bands), `endmembers.npy`
     /// (r, bands), `abundances.npy` (rows, cols, r) and `meta.json`, creating `dir` and its
-    /// parents as needed.
-    ///
-    /// The files are first written to a temporary sibling folder; if `dir` does not exist that
-    /// folder is renamed to `dir`, otherwise each file is renamed into it. A failure therefore
-    /// leaves no partial output.
+    /// parents as needed. Through `OutputDirectory`, so a failure leaves no partial output.
     ///
     /// - Throws: `UnmixError` naming the folder or file that could not be written.
     public func write(to dir: URL) throws {
-        let fileManager = FileManager.default
-        let parent = dir.deletingLastPathComponent()
-        do {
-            try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
-        } catch {
-            throw UnmixError("cannot create \(parent.path): \(oneLineReason(error))")
-        }
-        var isDirectory: ObjCBool = false
-        let exists = fileManager.fileExists(atPath: dir.path, isDirectory: &isDirectory)
-        if exists && !isDirectory.boolValue {
-            throw UnmixError("cannot write \(dir.path): exists and is not a directory")
-        }
-
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let metaData: Data
@@ -361,72 +344,13 @@ extension SyntheticDataset {
             ("abundances.npy", NPY.encode(abundances, shape: [rows, cols, r])),
             ("meta.json", metaData + Data("\n".utf8)),
         ]
-
-        let staging = parent.appendingPathComponent(
-            ".\(dir.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do {
-            try fileManager.createDirectory(at: staging, withIntermediateDirectories: false)
-        } catch {
-            throw UnmixError("cannot write \(dir.path): cannot create \(staging.path): \(oneLineReason(error))")
-        }
-        defer { try? fileManager.removeItem(at: staging) }
-        for (name, data) in files {
-            do { try data.write(to: staging.appendingPathComponent(name)) } catch {
-                throw UnmixError("cannot write \(dir.appendingPathComponent(name).path): \(oneLineReason(error))")
+        try OutputDirectory.write(dir.path) { staging in
+            for (name, data) in files {
+                do { try data.write(to: staging.appendingPathComponent(name)) } catch {
+                    throw UnmixError("cannot write \(dir.appendingPathComponent(name).path): \(oneLineReason(error))")
+                }
             }
         }
-        if !exists {
-            if rename(staging.path, dir.path) != 0 {
-                throw UnmixError("cannot write \(dir.path): \(String(cString: strerror(errno)))")
-            }
-            return
-        }
-        for (name, _) in files {
-            let target = dir.appendingPathComponent(name)
-            if rename(staging.appendingPathComponent(name).path, target.path) != 0 {
-                throw UnmixError("cannot write \(target.path): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
-    /// Reads a dataset folder written by `write(to:)`, checking that the arrays agree with
-    /// `meta.json` and with each other.
-    ///
-    /// - Throws: `UnmixError` naming the file and the problem.
-    public static func read(from dir: URL) throws -> SyntheticDataset {
-        let metaURL = dir.appendingPathComponent("meta.json")
-        guard let metaData = FileManager.default.contents(atPath: metaURL.path) else {
-            let exists = FileManager.default.fileExists(atPath: metaURL.path)
-            throw UnmixError("cannot read \(metaURL.path): \(exists ? "permission denied or I/O error" : "no such file")")
-        }
-        let meta: Meta
-        do { meta = try JSONDecoder().decode(Meta.self, from: metaData) } catch {
-            throw UnmixError("\(metaURL.path): not a valid dataset description (\(jsonProblem(error)))")
-        }
-        guard let preset = SyntheticPreset(rawValue: meta.preset) else {
-            throw UnmixError("\(metaURL.path): unknown preset '\(meta.preset)' (known: "
-                + SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", ") + ")")
-        }
-        guard meta.rows > 0, meta.cols > 0, meta.bands > 0, meta.r > 0, meta.energy.values.count == meta.bands,
-              meta.counts > 0, meta.counts.isFinite else {
-            throw UnmixError("\(metaURL.path): inconsistent sizes (rows \(meta.rows), cols \(meta.cols), "
-                + "bands \(meta.bands), r \(meta.r), \(meta.energy.values.count) energies, counts \(meta.counts))")
-        }
-        func array(_ name: String, shape: [Int]) throws -> [Float] {
-            let url = dir.appendingPathComponent(name)
-            let array = try NPY.read(url)
-            guard array.shape == shape else {
-                throw UnmixError("\(url.path): shape \(NPY.pythonTuple(array.shape)) does not match meta.json "
-                    + "\(NPY.pythonTuple(shape))")
-            }
-            return array.values
-        }
-        return SyntheticDataset(
-            rows: meta.rows, cols: meta.cols, bands: meta.bands, r: meta.r,
-            cube: try array("cube.npy", shape: [meta.rows, meta.cols, meta.bands]),
-            endmembers: try array("endmembers.npy", shape: [meta.r, meta.bands]),
-            abundances: try array("abundances.npy", shape: [meta.rows, meta.cols, meta.r]),
-            energy: meta.energy.values, preset: preset, seed: meta.seed, counts: meta.counts)
     }
 }
 
