@@ -3,16 +3,6 @@ import Testing
 import UnmixHost
 import _TestSupport
 
-/// The bytes of an `.npy` file built by hand: magic, version, header length (2 bytes for 1.0,
-/// 4 for 2.0 and 3.0, little endian), the header text as given (no padding added) and the payload.
-private func npyFile(version: UInt8 = 1, header: String, payload: [UInt8]) -> Data {
-    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [version, 0]
-    let length = header.utf8.count
-    bytes += version == 1 ? [UInt8(length & 0xFF), UInt8(length >> 8)]
-        : [UInt8(length & 0xFF), UInt8((length >> 8) & 0xFF), UInt8((length >> 16) & 0xFF), UInt8(length >> 24)]
-    return Data(bytes + Array(header.utf8) + payload)
-}
-
 private func littleEndian(_ values: [Double]) -> [UInt8] {
     values.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } }
 }
@@ -84,7 +74,7 @@ private func readBytes(_ data: Data, name: String = "x.npy") throws -> NPYArray 
 
     @Test func readsLittleEndianFloat64COrder() throws {
         let values: [Double] = [1.5, -2, 3.25, 0, 1e-3, 7]
-        let data = npyFile(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }\n",
+        let data = npyFileBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }\n",
                            payload: littleEndian(values))
         let array = try readBytes(data)
         #expect(array.shape == [2, 3])
@@ -96,7 +86,7 @@ private func readBytes(_ data: Data, name: String = "x.npy") throws -> NPYArray 
         // Value at C index (i, j, k) is 100 i + 10 j + k; Fortran order stores i fastest.
         var fortran: [Float] = []
         for k in 0..<4 { for j in 0..<3 { for i in 0..<2 { fortran.append(Float(100 * i + 10 * j + k)) } } }
-        let data = npyFile(header: "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4), }   \n",
+        let data = npyFileBytes(header: "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4), }   \n",
                            payload: littleEndian(fortran))
         let array = try readBytes(data)
         var expected: [Float] = []
@@ -107,7 +97,7 @@ private func readBytes(_ data: Data, name: String = "x.npy") throws -> NPYArray 
 
     @Test func readsBigEndianFloat32() throws {
         let values: [Float] = [1, -0.5, 3e7, .leastNormalMagnitude, 42.125]
-        let data = npyFile(header: "{'descr': '>f4', 'fortran_order': False, 'shape': (5,), }\n",
+        let data = npyFileBytes(header: "{'descr': '>f4', 'fortran_order': False, 'shape': (5,), }\n",
                            payload: bigEndian(values))
         let array = try readBytes(data)
         #expect(array.shape == [5])
@@ -120,14 +110,14 @@ private func readBytes(_ data: Data, name: String = "x.npy") throws -> NPYArray 
     @Test(arguments: [(UInt8(2), "|f4"), (UInt8(3), "=f4"), (UInt8(2), "f4")])
     func readsVersion2And3Headers(version: UInt8, descr: String) throws {
         let header = "{ \"shape\" : ( 3 , ) ,'fortran_order':False,  'descr':'\(descr)'}  \n"
-        let array = try readBytes(npyFile(version: version, header: header, payload: littleEndian([1, 2, 3] as [Float])))
+        let array = try readBytes(npyFileBytes(version: version, header: header, payload: littleEndian([1, 2, 3] as [Float])))
         #expect(array.shape == [3])
         #expect(array.values == [1, 2, 3])
         #expect(array.dtype == descr)
     }
 
     @Test func readsZeroDimensionalArray() throws {
-        let data = npyFile(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (), }\n",
+        let data = npyFileBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (), }\n",
                            payload: littleEndian([2.5] as [Double]))
         let array = try readBytes(data)
         #expect(array.shape == [])
@@ -148,7 +138,7 @@ private func readBytes(_ data: Data, name: String = "x.npy") throws -> NPYArray 
     }
 
     @Test func truncatedData() {
-        let data = npyFile(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n",
+        let data = npyFileBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n",
                            payload: littleEndian([1, 2, 3, 4, 5] as [Float]))
         expectUnmixError(containing: ["short.npy", "truncated", "expected 24 bytes of data, found 20"]) {
             _ = try readBytes(data, name: "short.npy")
@@ -156,20 +146,20 @@ private func readBytes(_ data: Data, name: String = "x.npy") throws -> NPYArray 
     }
 
     @Test func truncatedHeader() {
-        let full = npyFile(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", payload: [])
+        let full = npyFileBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", payload: [])
         expectUnmixError(containing: ["cut.npy", "truncated"]) { _ = try readBytes(full.prefix(30), name: "cut.npy") }
         expectUnmixError(containing: ["cut.npy", "truncated"]) { _ = try readBytes(full.prefix(9), name: "cut.npy") }
     }
 
     @Test func unsupportedDtype() {
-        let data = npyFile(header: "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }\n", payload: [1, 0, 2, 0])
+        let data = npyFileBytes(header: "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }\n", payload: [1, 0, 2, 0])
         expectUnmixError(containing: ["int.npy", "unsupported dtype '<i2'", "float32, float64"]) {
             _ = try readBytes(data, name: "int.npy")
         }
     }
 
     @Test func objectArray() {
-        let data = npyFile(header: "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }\n", payload: [0x80, 2])
+        let data = npyFileBytes(header: "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }\n", payload: [0x80, 2])
         expectUnmixError(containing: ["obj.npy", "object arrays"]) { _ = try readBytes(data, name: "obj.npy") }
     }
 
@@ -180,7 +170,7 @@ private func readBytes(_ data: Data, name: String = "x.npy") throws -> NPYArray 
         ("(65536, 32769)", "at most 2^31"),
     ])
     func badShapes(shape: String, problem: String) {
-        let data = npyFile(header: "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }\n", payload: [])
+        let data = npyFileBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }\n", payload: [])
         expectUnmixError(containing: ["shape.npy", problem]) { _ = try readBytes(data, name: "shape.npy") }
     }
 
@@ -191,12 +181,12 @@ private func readBytes(_ data: Data, name: String = "x.npy") throws -> NPYArray 
         "not a dict at all",
     ])
     func malformedHeaders(header: String) {
-        let data = npyFile(header: header + "\n", payload: littleEndian([1] as [Float]))
+        let data = npyFileBytes(header: header + "\n", payload: littleEndian([1] as [Float]))
         expectUnmixError(containing: ["h.npy", "malformed header"]) { _ = try readBytes(data, name: "h.npy") }
     }
 
     @Test func unsupportedVersion() {
-        let data = npyFile(version: 4, header: "{}\n", payload: [])
+        let data = npyFileBytes(version: 4, header: "{}\n", payload: [])
         expectUnmixError(containing: ["v.npy", "version 4.0"]) { _ = try readBytes(data, name: "v.npy") }
     }
 
