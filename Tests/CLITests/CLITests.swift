@@ -281,6 +281,8 @@ import _TestSupport
         BadInput(name: "no R and no ground truth", args: ["run", "vca", "W/small.npy"], status: 2, fragments: ["-r"]),
         BadInput(name: "failing plugin", args: ["run", "failing", "W/D", "--plugin-path", "W/plugins"], status: 1,
                  fragments: ["failing", "deliberate failure for tests"]),
+        BadInput(name: "crashing plugin", args: ["run", "crashing", "W/D", "--plugin-path", "W/plugins"], status: 1,
+                 fragments: ["crashing", "crashed (SIGSEGV)"]),
     ]
 
     /// The values of `W/small.npy`, 4 × 4 × 5.
@@ -302,6 +304,7 @@ import _TestSupport
         nan[37] = .nan
         try NPY.write(nan, shape: [4, 4, 5], to: w.appendingPathComponent("nan.npy"))
         try buildFixturePlugin("failing", into: w.appendingPathComponent("plugins"))
+        try buildFixturePlugin("crashing", into: w.appendingPathComponent("plugins"))
     }
 
     @Test(arguments: badInputs)
@@ -314,6 +317,17 @@ import _TestSupport
             expectOneErrorLine(result, status: `case`.status,
                                containing: `case`.fragments.map { $0.hasPrefix("W/") ? w.path + $0.dropFirst() : $0 })
             expectNoOutputLeft(out)
+        }
+    }
+
+    /// `run --out` naming the input folder would overwrite its ground truth: refused, untouched.
+    @Test func runRefusesToWriteIntoItsInputFolder() throws {
+        try withTemporaryDirectory { w in
+            let data = try writeEels3Dataset(to: w.appendingPathComponent("D"))
+            let before = try Data(contentsOf: data.appendingPathComponent("endmembers.npy"))
+            let result = try runUnmix(["run", "vca", data.path, "--out", data.path])
+            expectOneErrorLine(result, status: 1, containing: ["input"])
+            #expect(try Data(contentsOf: data.appendingPathComponent("endmembers.npy")) == before)
         }
     }
 

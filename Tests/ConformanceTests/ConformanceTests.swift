@@ -197,7 +197,7 @@ import _TestSupport
                 "state capability \(library.descriptor.canSaveState), extension \(saved != nil ? "present" : "absent")")
         guard let saved, library.descriptor.canSaveState else { return }
         let restored = try makeInstance(library)
-        try restored.loadState(saved)
+        try restored.loadState(saved, r: Self.r)
         let observed = try restored.abundances(Self.cubeB, r: Self.r)
         expectClose(observed, expected, tolerance: 0, "abundances after save and load")
     }

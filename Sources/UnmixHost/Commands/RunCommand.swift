@@ -42,6 +42,7 @@ enum RunCommand {
         guard args.positionals.count == 2 else { throw UnmixError.usage("'unmix run' takes a plugin name and an INPUT") }
         let out = try args.required("--out")
         let plan = try plan(args, registry, name: args.positionals[0], inputPath: args.positionals[1])
+        try refuseOverwritingInput(out: out, input: plan.input.path)
         if !args.flag("--in-process") { return try isolated(args, plan: plan, out: out) }
         let (result, _) = try runPlugin(plan.plugin, cube: plan.input.cube, r: plan.r, values: plan.values,
                                         seed: plan.seed, verbose: args.flag("--verbose"))
@@ -76,6 +77,17 @@ enum RunCommand {
             print("wrote endmembers.npy, abundances.npy and run.json to \(out)")
         }
         return 0
+    }
+
+    /// Outputs must not replace the input: an `--out` naming the input folder (a synth folder's
+    /// ground truth would be overwritten) or a file that `run` writes.
+    static func refuseOverwritingInput(out: String, input: String) throws {
+        let outURL = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath()
+        let inURL = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath()
+        let written = ["endmembers.npy", "abundances.npy", "run.json"].map { outURL.appendingPathComponent($0).path }
+        if outURL.path == inURL.path || written.contains(inURL.path) {
+            throw UnmixError("--out \(out) would overwrite the input \(input): choose another folder")
+        }
     }
 
     /// Runs this same command again in a child process, with `--in-process`, once everything

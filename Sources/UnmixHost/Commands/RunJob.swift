@@ -46,7 +46,7 @@ public func runPlugin(_ library: PluginLibrary, cube: CubeData, r: Int, values: 
     let t0 = now()
     let endmembers = try instance.fit(cube, r: r)
     let t1 = now()
-    let abundances = try instance.abundances(cube, r: r)
+    let abundances = try instance.abundances(cube)
     let t2 = now()
     let rmse = reconstructionRMSE(cube: cube.values, pixels: cube.pixels, bands: cube.bands,
                                   endmembers: endmembers, abundances: abundances, r: r)

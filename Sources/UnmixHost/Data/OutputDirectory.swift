@@ -26,7 +26,7 @@ public enum OutputDirectory {
         let dest = URL(fileURLWithPath: destination).standardizedFileURL
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: dest.path, isDirectory: &isDir), !isDir.boolValue {
-            throw UnmixError("--out \(destination) exists and is not a folder")
+            throw UnmixError("cannot write \(destination): exists and is not a directory")
         }
         let parent = dest.deletingLastPathComponent()
         do {

@@ -352,6 +352,46 @@ extension SyntheticDataset {
             }
         }
     }
+
+    /// Reads a dataset folder written by `write(to:)`, checking that the arrays agree with
+    /// `meta.json` and with each other.
+    ///
+    /// - Throws: `UnmixError` naming the file and the problem.
+    public static func read(from dir: URL) throws -> SyntheticDataset {
+        let metaURL = dir.appendingPathComponent("meta.json")
+        guard let metaData = FileManager.default.contents(atPath: metaURL.path) else {
+            let exists = FileManager.default.fileExists(atPath: metaURL.path)
+            throw UnmixError("cannot read \(metaURL.path): \(exists ? "permission denied or I/O error" : "no such file")")
+        }
+        let meta: Meta
+        do { meta = try JSONDecoder().decode(Meta.self, from: metaData) } catch {
+            throw UnmixError("\(metaURL.path): not a valid dataset description (\(jsonProblem(error)))")
+        }
+        guard let preset = SyntheticPreset(rawValue: meta.preset) else {
+            throw UnmixError("\(metaURL.path): unknown preset '\(meta.preset)' (known: "
+                + SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        guard meta.rows > 0, meta.cols > 0, meta.bands > 0, meta.r > 0, meta.energy.values.count == meta.bands,
+              meta.counts > 0, meta.counts.isFinite else {
+            throw UnmixError("\(metaURL.path): inconsistent sizes (rows \(meta.rows), cols \(meta.cols), "
+                + "bands \(meta.bands), r \(meta.r), \(meta.energy.values.count) energies, counts \(meta.counts))")
+        }
+        func array(_ name: String, shape: [Int]) throws -> [Float] {
+            let url = dir.appendingPathComponent(name)
+            let array = try NPY.read(url)
+            guard array.shape == shape else {
+                throw UnmixError("\(url.path): shape \(NPY.pythonTuple(array.shape)) does not match meta.json "
+                    + "\(NPY.pythonTuple(shape))")
+            }
+            return array.values
+        }
+        return SyntheticDataset(
+            rows: meta.rows, cols: meta.cols, bands: meta.bands, r: meta.r,
+            cube: try array("cube.npy", shape: [meta.rows, meta.cols, meta.bands]),
+            endmembers: try array("endmembers.npy", shape: [meta.r, meta.bands]),
+            abundances: try array("abundances.npy", shape: [meta.rows, meta.cols, meta.r]),
+            energy: meta.energy.values, preset: preset, seed: meta.seed, counts: meta.counts)
+    }
 }
 
 /// A one-line description of a JSON decoding failure.

@@ -8,6 +8,8 @@ public final class PluginInstance {
     private let handle: OpaquePointer
     private let host: UnsafeMutablePointer<unmix_host_t>
     private let context: HostContext
+    /// R of the fitted (or restored) model; nil before.
+    public private(set) var endmemberCount: Int?
 
     public init(_ library: PluginLibrary, verbose: Bool = false) throws {
         self.library = library
@@ -44,14 +46,24 @@ public final class PluginInstance {
     /// Fits `r` endmembers; returns them (R × B, row-major).
     public func fit(_ cube: CubeData, r: Int) throws -> [Float] {
         var out = [Float](repeating: .nan, count: r * cube.bands)
+        endmemberCount = nil
         try cube.withCCube { c in
             try check(withUnsafePointer(to: c) { library.table.pointee.fit(handle, $0, UInt32(r), &out) }, "fit")
         }
+        endmemberCount = r
         return out
     }
 
-    /// The abundances of `cube` (rows × cols × R, pixel-major).
-    public func abundances(_ cube: CubeData, r: Int) throws -> [Float] {
+    /// The abundances of `cube` (rows × cols × R, pixel-major) under the fitted model.
+    ///
+    /// R is the fitted model's. Passing `r` is only for probing a plugin that has no model yet
+    /// (the conformance tests check that it refuses); it must match a known R, since the output
+    /// buffer is sized by it.
+    public func abundances(_ cube: CubeData, r given: Int? = nil) throws -> [Float] {
+        if let known = endmemberCount, let given, given != known {
+            throw UnmixError("\(id): abundances for R = \(given) asked of a model of R = \(known)")
+        }
+        guard let r = endmemberCount ?? given else { throw UnmixError("\(id): abundances asked before a successful fit") }
         var out = [Float](repeating: .nan, count: cube.pixels * r)
         try cube.withCCube { c in
             try check(withUnsafePointer(to: c) { library.table.pointee.abundances(handle, $0, &out) }, "abundances")
@@ -74,13 +86,15 @@ public final class PluginInstance {
         return sink.bytes
     }
 
-    /// Restores a model saved by `saveState()`.
-    public func loadState(_ bytes: [UInt8]) throws {
+    /// Restores a model of `r` endmembers saved by `saveState()`.
+    public func loadState(_ bytes: [UInt8], r: Int) throws {
+        endmemberCount = nil
         guard let raw = library.extensionPointer(UNMIX_EXT_STATE) else {
             throw UnmixError("\(id): the plugin cannot restore a saved model")
         }
         let ext = raw.assumingMemoryBound(to: unmix_state_ext_t.self).pointee
         try check(bytes.withUnsafeBytes { ext.load(handle, $0.baseAddress, $0.count) }, "load state")
+        endmemberCount = r
     }
 }
 
