@@ -78,3 +78,25 @@ import _TestSupport
         }
     }
 }
+
+@Suite struct TruncatedSVDTests {
+    /// Against LAPACK's full SVD (dgesdd) of the same matrix: singular values, and vectors up to sign.
+    @Test func matchesFullSVD() throws {
+        let (p, b, k) = (300, 40, 3)
+        var random = RandomStream(seed: 11)
+        let left = Matrix(rows: p, cols: k, storage: (0..<(p * k)).map { _ in random.uniform() })
+        let right = Matrix(rows: k, cols: b, storage: (0..<(k * b)).map { _ in random.uniform() * 5 })
+        var x = matmul(left, right)
+        for i in 0..<x.storage.count { x.storage[i] += 0.01 * random.normal() }
+        let floats = x.floats
+        let fast = try floats.withUnsafeBufferPointer { try truncatedSVD($0, pixels: p, bands: b, k: k) }
+        let exact = try svd(Matrix(rows: p, cols: b, storage: floats.map(Double.init)))
+        for j in 0..<k {
+            expectClose(fast.s[j] / exact.s[j], 1, tolerance: 1e-5, "σ\(j) ratio")
+            let cosV = (0..<b).reduce(0.0) { $0 + fast.v[$1, j] * exact.vt[j, $1] }
+            let cosU = (0..<p).reduce(0.0) { $0 + fast.u[$1, j] * exact.u[$1, j] }
+            expectClose(abs(cosV), 1, tolerance: 1e-5, "|cos| of right vectors \(j)")
+            expectClose(cosU * cosV, 1, tolerance: 1e-5, "U and V signs agree for \(j)")
+        }
+    }
+}

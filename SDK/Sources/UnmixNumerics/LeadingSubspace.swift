@@ -87,3 +87,24 @@ private func orthonormalise(_ a: inout [Float], rows: Int, cols: Int) throws {
     try lapackCheck(LAPACKE_sorgqr(LAPACK_ROW_MAJOR, Int32(rows), Int32(cols), Int32(cols), &a, Int32(cols), &tau),
                     "LAPACKE_sorgqr", "Q of a \(rows)×\(cols) block")
 }
+
+/// The `k` leading singular triplets of single-precision data X (P × B): X ≈ U · diag(s) · Vᵀ,
+/// with U (P × k) and V (B × k) orthonormal, s descending. Uncentred, as an SVD is.
+///
+/// Built on `leadingScatterEigen`: V are the eigenvectors of XᵀX/P, s = sqrt(P · λ), U = X V / s.
+/// Singular vectors are defined up to sign; here each column of V is flipped so that its
+/// largest-magnitude entry is positive, making the result reproducible.
+public func truncatedSVD(_ data: UnsafeBufferPointer<Float>, pixels: Int, bands: Int, k: Int) throws
+    -> (u: Matrix, s: [Double], v: Matrix) {
+    let eigen = try leadingScatterEigen(data, pixels: pixels, bands: bands, mean: nil, k: k)
+    var v = eigen.vectors
+    for j in 0..<k {
+        var big = 0
+        for i in 0..<bands where abs(v[i, j]) > abs(v[big, j]) { big = i }
+        if v[big, j] < 0 { for i in 0..<bands { v[i, j] = -v[i, j] } }
+    }
+    let s = eigen.values.map { (max($0, 0) * Double(pixels)).squareRoot() }
+    var u = project(data, pixels: pixels, bands: bands, onto: v)
+    for j in 0..<k where s[j] > 0 { for i in 0..<pixels { u[i, j] /= s[j] } }
+    return (u, s, v)
+}
