@@ -198,6 +198,27 @@ import _TestSupport
         }
     }
 
+    /// `compare --out` keeps the report: JSON, markdown with the table, the endmember figure
+    /// (one panel per true endmember, named from meta.json), and every run's outputs.
+    @Test func compareOutWritesTheReport() throws {
+        try withTemporaryDirectory { dir in
+            let data = try writeEels3Dataset(to: dir.appendingPathComponent("D"))
+            let out = dir.appendingPathComponent("report")
+            let result = try runUnmix(["compare", data.path, "--plugins", "vca", "--repeat", "2", "--out", out.path])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            let json = try parseJSONObject(String(decoding: try Data(contentsOf: out.appendingPathComponent("compare.json")), as: UTF8.self))
+            #expect((json["results"] as? [[String: Any]])?.first?["runs"] as? Int == 2)
+            let markdown = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+            #expect(markdown.contains("SAD (rad)") && markdown.contains("vca") && markdown.contains("endmembers.svg"))
+            let svg = try String(contentsOf: out.appendingPathComponent("endmembers.svg"), encoding: .utf8)
+            #expect(svg.hasPrefix("<svg") && svg.contains("Ru-like") && svg.contains("Pt-like"), "svg: \(svg.prefix(300))")
+            #expect(svg.components(separatedBy: "<polyline").count - 1 == 6, "3 panels × (truth + vca) curves")
+            for seed in ["seed-0", "seed-1"] {
+                #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("runs/vca/\(seed)/endmembers.npy").path))
+            }
+        }
+    }
+
     @Test func compareReportsFailingAndCrashingPluginsInTheirRows() throws {
         try withTemporaryDirectory { dir in
             let data = try writeEels3Dataset(to: dir.appendingPathComponent("D"))

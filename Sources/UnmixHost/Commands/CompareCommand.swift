@@ -20,7 +20,7 @@ enum CompareCommand {
             OptionSpec(["--seed"], value: "N", help: "Seed of the first run (default 0)."),
             OptionSpec(["--set"], value: "PLUGIN.KEY=VALUE", help: "Set a parameter of one plugin (repeatable).", repeatable: true),
             OptionSpec(["--shape"], value: "ROWSxCOLS", help: "Map size of a 2-D (pixels × bands) input."),
-            OptionSpec(["--out"], value: "DIR", help: "Also write compare.json, report.md and every run's outputs to DIR."),
+            OptionSpec(["--out"], value: "DIR", help: "Also write compare.json, report.md, endmembers.svg and every run's outputs to DIR."),
             OptionSpec(["--json"], help: "Print one JSON document instead of a table."),
         ])
 
@@ -56,6 +56,9 @@ enum CompareCommand {
                 let report = comparison.report(summaries)
                 try Data((jsonText(report) + "\n").utf8).write(to: dir.appendingPathComponent("compare.json"))
                 try Data(comparison.markdown(summaries).utf8).write(to: dir.appendingPathComponent("report.md"))
+                if let plot = comparison.plot(summaries) {
+                    try Data(plot.svg().utf8).write(to: dir.appendingPathComponent("endmembers.svg"))
+                }
             }
         } else {
             let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-compare-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -234,7 +237,33 @@ struct Comparison {
     }
 
     func markdown(_ summaries: [PluginSummary]) -> String {
-        "# unmix compare\n\n```\n" + table(summaries) + "```\n"
+        "# unmix compare\n\n```\n" + table(summaries) + "```\n\n"
+            + "![Endmembers of each plugin (first run), matched to the \(input.truth == nil ? "first plugin's" : "true") endmembers](endmembers.svg)\n"
+    }
+
+    /// The endmembers of each plugin's first run, matched (Hungarian on SAD) to the true ones,
+    /// or to the first successful plugin's when there is no truth.
+    func plot(_ summaries: [PluginSummary]) -> SpectraPlot? {
+        let bands = input.cube.bands
+        func rows(_ flat: [Float]) -> [[Float]] { (0..<r).map { Array(flat[($0 * bands)..<(($0 + 1) * bands)]) } }
+        let done = summaries.filter { $0.endmembers != nil }
+        let reference: (label: String, spectra: [Float])
+        if let truth = input.truth {
+            reference = ("truth", truth.endmembers)
+        } else if let first = done.first {
+            reference = (first.id, first.endmembers!)
+        } else {
+            return nil
+        }
+        var series = [SpectraPlot.Series(label: reference.label, spectra: rows(reference.spectra))]
+        for s in done where !(input.truth == nil && s.id == reference.label) {
+            let match = matchEndmembers(truth: reference.spectra, estimate: s.endmembers!, r: r, bands: bands)
+            let own = rows(s.endmembers!)
+            series.append(SpectraPlot.Series(label: s.id, spectra: match.permutation.map { own[$0] }))
+        }
+        let names = input.truth != nil ? input.endmemberNames : nil
+        let titles = (0..<r).map { k in names.flatMap { k < $0.count ? $0[k] : nil } ?? "endmember \(k + 1)" }
+        return SpectraPlot(panelTitles: titles, series: series, axis: input.energy, axisLabel: input.energy == nil ? "band" : "eV")
     }
 }
 

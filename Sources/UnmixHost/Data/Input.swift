@@ -23,6 +23,10 @@ public struct Input: Sendable {
     public var cube: CubeData
     public var truth: GroundTruth?
     public var path: String
+    /// The energy of each band, when the input says (a synth folder's meta.json).
+    public var energy: [Double]?
+    /// Names of the true endmembers, when the input says.
+    public var endmemberNames: [String]?
 
     /// Opens INPUT: a `.npy` file (3-D rows × cols × B, or 2-D pixels × B with `shape`), or a
     /// folder written by `unmix synth` (its `cube.npy`, and its ground truth). Refuses empty and
@@ -60,6 +64,14 @@ public struct Input: Sendable {
         var input = Input(cube: cube, truth: nil, path: path)
         if isDir.boolValue, FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("endmembers.npy")) {
             input.truth = try GroundTruth.read(from: path, for: cube)
+        }
+        if isDir.boolValue, let data = FileManager.default.contents(atPath: (path as NSString).appendingPathComponent("meta.json")),
+           let meta = try? parseJSON(data) {
+            // Descriptive only: a meta.json that does not say is ignored.
+            if let values = (meta["energy"] as? [String: Any])?["values"] as? [Double], values.count == cube.bands {
+                input.energy = values
+            }
+            input.endmemberNames = meta["endmember_names"] as? [String]
         }
         return input
     }
