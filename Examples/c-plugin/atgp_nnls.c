@@ -21,12 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__GNUC__) || defined(__clang__)
-#define ATGP_EXPORT __attribute__((visibility("default")))
-#else
-#define ATGP_EXPORT
-#endif
-
 /* Pixels handled between two `should_cancel` checks / progress reports. */
 #define ATGP_CHUNK 4096u
 
@@ -636,9 +630,8 @@ static const unmix_plugin_t atgp_plugin = {
     atgp_get_extension,
 };
 
-ATGP_EXPORT const unmix_plugin_t *unmix_plugin_entry(void);
 
-ATGP_EXPORT const unmix_plugin_t *unmix_plugin_entry(void)
+UNMIX_EXPORT const unmix_plugin_t *unmix_plugin_entry(void)
 {
     return &atgp_plugin;
 }

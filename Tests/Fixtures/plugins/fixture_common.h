@@ -17,12 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#if defined(__GNUC__) || defined(__clang__)
-#define FX_EXPORT __attribute__((visibility("default")))
-#else
-#define FX_EXPORT
-#endif
-
 struct unmix_instance {
     const unmix_host_t *host;
     int fitted;

@@ -4,12 +4,7 @@
  */
 #include "unmix.h"
 
-#if defined(__GNUC__) || defined(__clang__)
-#define FX_EXPORT __attribute__((visibility("default")))
-#else
-#define FX_EXPORT
-#endif
 
 /* A near miss of the entry's name and type. */
-FX_EXPORT int unmix_plugin_entry_missing(void);
-FX_EXPORT int unmix_plugin_entry_missing(void) { return UNMIX_ABI_MAJOR; }
+UNMIX_EXPORT int unmix_plugin_entry_missing(void);
+UNMIX_EXPORT int unmix_plugin_entry_missing(void) { return UNMIX_ABI_MAJOR; }

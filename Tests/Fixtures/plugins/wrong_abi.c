@@ -18,5 +18,4 @@ static const unmix_plugin_t plugin = {
     fx_last_error, fx_get_extension,
 };
 
-FX_EXPORT const unmix_plugin_t *unmix_plugin_entry(void);
-FX_EXPORT const unmix_plugin_t *unmix_plugin_entry(void) { return &plugin; }
+UNMIX_EXPORT const unmix_plugin_t *unmix_plugin_entry(void) { return &plugin; }
