@@ -25,6 +25,7 @@ let package = Package(
         // MARK: - SDK
         .target(name: "UnmixNumerics", dependencies: ["CLapack"], path: "SDK/Sources/UnmixNumerics"),
         .target(name: "UnmixSDK", dependencies: ["CUnmix", "UnmixNumerics"], path: "SDK/Sources/UnmixSDK"),
+        .target(name: "UnmixAutoencoder", dependencies: ["UnmixNumerics", "CLapack"], path: "SDK/Sources/UnmixAutoencoder"),
 
         // MARK: - Host
         .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics"], path: "Sources/UnmixHost"),
@@ -35,6 +36,7 @@ let package = Package(
         .target(name: "_TestSupport", dependencies: ["UnmixHost"], path: "Tests/_TestSupport"),
         .testTarget(name: "UnmixNumericsTests", dependencies: ["UnmixNumerics", "_TestSupport"]),
         .testTarget(name: "UnmixSDKTests", dependencies: ["UnmixSDK", "_TestSupport"]),
+        .testTarget(name: "UnmixAutoencoderTests", dependencies: ["UnmixAutoencoder", "_TestSupport"]),
         .testTarget(name: "UnmixHostTests", dependencies: ["UnmixHost", "_TestSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["UnmixHost", "_TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["UnmixHost", "_TestSupport"]),

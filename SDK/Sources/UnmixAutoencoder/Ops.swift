@@ -1,0 +1,305 @@
+import CLapack
+import Foundation
+
+// Differentiable operations on `Variable`s. Each computes its value with plain loops or BLAS
+// and records a pullback; binary operations broadcast as NumPy does.
+
+// MARK: - Arithmetic
+
+public func + (a: Variable, b: Variable) -> Variable {
+    a.tape.record(broadcast(a.value, b.value, +), [a, b]) { g, _ in [sumToShape(g, a.shape), sumToShape(g, b.shape)] }
+}
+
+public func - (a: Variable, b: Variable) -> Variable {
+    a.tape.record(broadcast(a.value, b.value, -), [a, b]) { g, _ in
+        [sumToShape(g, a.shape), sumToShape(g.map { -$0 }, b.shape)]
+    }
+}
+
+public func * (a: Variable, b: Variable) -> Variable {
+    let av = a.value, bv = b.value
+    return a.tape.record(broadcast(av, bv, *), [a, b]) { g, needs in
+        [needs[0] ? sumToShape(broadcast(g, bv, *), av.shape) : nil,
+         needs[1] ? sumToShape(broadcast(g, av, *), bv.shape) : nil]
+    }
+}
+
+public func / (a: Variable, b: Variable) -> Variable {
+    let av = a.value, bv = b.value
+    return a.tape.record(broadcast(av, bv, /), [a, b]) { g, needs in
+        [needs[0] ? sumToShape(broadcast(g, bv, /), av.shape) : nil,
+         needs[1] ? sumToShape(broadcast(broadcast(g, av, *), bv.map { -1 / ($0 * $0) }, *), bv.shape) : nil]
+    }
+}
+
+public func + (a: Variable, s: Float) -> Variable { unary(a, { $0 + s }, { _, _ in 1 }) }
+public func - (a: Variable, s: Float) -> Variable { unary(a, { $0 - s }, { _, _ in 1 }) }
+public func * (a: Variable, s: Float) -> Variable { unary(a, { $0 * s }, { _, _ in s }) }
+public func / (a: Variable, s: Float) -> Variable { unary(a, { $0 / s }, { _, _ in 1 / s }) }
+public func * (s: Float, a: Variable) -> Variable { a * s }
+public prefix func - (a: Variable) -> Variable { unary(a, { -$0 }, { _, _ in -1 }) }
+
+/// An element-wise function with its derivative f'(x, f(x)).
+func unary(_ a: Variable, _ f: (Float) -> Float, _ derivative: @escaping (Float, Float) -> Float) -> Variable {
+    let x = a.value
+    let y = x.map(f)
+    return a.tape.record(y, [a]) { g, _ in
+        var out = g.storage
+        for i in 0..<out.count { out[i] *= derivative(x.storage[i], y.storage[i]) }
+        return [Tensor(shape: x.shape, storage: out)]
+    }
+}
+
+// MARK: - Element-wise functions
+
+public func sqrt(_ a: Variable) -> Variable { unary(a, { $0.squareRoot() }, { _, y in 0.5 / y }) }
+public func exp(_ a: Variable) -> Variable { unary(a, { Foundation.exp($0) }, { _, y in y }) }
+public func log(_ a: Variable) -> Variable { unary(a, { Foundation.log($0) }, { x, _ in 1 / x }) }
+public func abs(_ a: Variable) -> Variable { unary(a, { Swift.abs($0) }, { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
+public func square(_ a: Variable) -> Variable { unary(a, { $0 * $0 }, { x, _ in 2 * x }) }
+public func relu(_ a: Variable) -> Variable { unary(a, { max($0, 0) }, { x, _ in x > 0 ? 1 : 0 }) }
+public func leakyRelu(_ a: Variable, alpha: Float) -> Variable {
+    unary(a, { $0 > 0 ? $0 : alpha * $0 }, { x, _ in x > 0 ? 1 : alpha })
+}
+/// Values limited to [lo, hi]; the gradient is zero where the limit applies.
+public func clamp(_ a: Variable, min lo: Float, max hi: Float) -> Variable {
+    unary(a, { Swift.min(Swift.max($0, lo), hi) }, { x, _ in x >= lo && x <= hi ? 1 : 0 })
+}
+/// arccos; the input is clamped to [−1 + 1e-7, 1 − 1e-7] first (as Keras' losses do), so the
+/// gradient stays finite.
+public func arccos(_ a: Variable) -> Variable {
+    let eps: Float = 1e-7
+    return unary(clamp(a, min: -1 + eps, max: 1 - eps), { Foundation.acos($0) }, { x, _ in -1 / (1 - x * x).squareRoot() })
+}
+
+// MARK: - Reductions
+
+/// (outer, n, inner) view of `shape` around `axis`.
+private func split(_ shape: [Int], _ axis: Int) -> (Int, Int, Int) {
+    (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
+}
+
+private func normalise(axis: Int, rank: Int) -> Int {
+    let a = axis < 0 ? axis + rank : axis
+    precondition(a >= 0 && a < rank, "axis \(axis) out of range for rank \(rank)")
+    return a
+}
+
+/// The sum of all values (a scalar).
+public func sum(_ a: Variable) -> Variable {
+    let shape = a.shape
+    return a.tape.record(Tensor(a.value.storage.reduce(0, +)), [a]) { g, _ in [Tensor(shape: shape, repeating: g.scalar)] }
+}
+
+/// The mean of all values (a scalar).
+public func mean(_ a: Variable) -> Variable { sum(a) / Float(max(a.value.count, 1)) }
+
+/// The sum along `axis`; the axis is kept with size 1 when `keepDims`.
+public func sum(_ a: Variable, axis: Int, keepDims: Bool = false) -> Variable {
+    let x = a.value
+    let ax = normalise(axis: axis, rank: x.rank)
+    let (outer, n, inner) = split(x.shape, ax)
+    var out = [Float](repeating: 0, count: outer * inner)
+    x.storage.withUnsafeBufferPointer { px in
+        for o in 0..<outer { for k in 0..<n { for i in 0..<inner { out[o * inner + i] += px[(o * n + k) * inner + i] } } }
+    }
+    var shape = x.shape
+    if keepDims { shape[ax] = 1 } else { shape.remove(at: ax) }
+    return a.tape.record(Tensor(shape: shape, storage: out), [a]) { g, _ in
+        var back = [Float](repeating: 0, count: x.count)
+        for o in 0..<outer { for k in 0..<n { for i in 0..<inner { back[(o * n + k) * inner + i] = g.storage[o * inner + i] } } }
+        return [Tensor(shape: x.shape, storage: back)]
+    }
+}
+
+/// The mean along `axis`.
+public func mean(_ a: Variable, axis: Int, keepDims: Bool = false) -> Variable {
+    let n = a.shape[normalise(axis: axis, rank: a.shape.count)]
+    return sum(a, axis: axis, keepDims: keepDims) / Float(n)
+}
+
+// MARK: - Along the last axis
+
+/// Softmax over the last axis (numerically stabilised by the row maximum).
+public func softmax(_ a: Variable) -> Variable {
+    let x = a.value
+    let n = x.shape.last ?? 1, rows = x.count / max(n, 1)
+    var y = x.storage
+    for r in 0..<rows {
+        let base = r * n
+        var m = -Float.infinity
+        for j in 0..<n { m = max(m, y[base + j]) }
+        var s: Float = 0
+        for j in 0..<n { y[base + j] = Foundation.exp(y[base + j] - m); s += y[base + j] }
+        for j in 0..<n { y[base + j] /= s }
+    }
+    let yt = Tensor(shape: x.shape, storage: y)
+    return a.tape.record(yt, [a]) { g, _ in
+        var dx = [Float](repeating: 0, count: x.count)
+        for r in 0..<rows {
+            let base = r * n
+            var dot: Float = 0
+            for j in 0..<n { dot += g.storage[base + j] * y[base + j] }
+            for j in 0..<n { dx[base + j] = y[base + j] * (g.storage[base + j] - dot) }
+        }
+        return [Tensor(shape: x.shape, storage: dx)]
+    }
+}
+
+/// Each vector along the last axis divided by its Euclidean norm (sqrt(Σx² + eps)).
+public func l2Normalized(_ a: Variable, epsilon: Float = 1e-12) -> Variable {
+    let x = a.value
+    let n = x.shape.last ?? 1, rows = x.count / max(n, 1)
+    var norms = [Float](repeating: 0, count: rows)
+    var y = x.storage
+    for r in 0..<rows {
+        var s: Float = 0
+        for j in 0..<n { s += y[r * n + j] * y[r * n + j] }
+        norms[r] = (s + epsilon).squareRoot()
+        for j in 0..<n { y[r * n + j] /= norms[r] }
+    }
+    return a.tape.record(Tensor(shape: x.shape, storage: y), [a]) { g, _ in
+        var dx = [Float](repeating: 0, count: x.count)
+        for r in 0..<rows {
+            var dot: Float = 0
+            for j in 0..<n { dot += g.storage[r * n + j] * y[r * n + j] }
+            for j in 0..<n { dx[r * n + j] = (g.storage[r * n + j] - y[r * n + j] * dot) / norms[r] }
+        }
+        return [Tensor(shape: x.shape, storage: dx)]
+    }
+}
+
+// MARK: - Shapes
+
+public func reshaped(_ a: Variable, _ shape: [Int]) -> Variable {
+    let old = a.shape
+    return a.tape.record(a.value.reshaped(shape), [a]) { g, _ in [g.reshaped(old)] }
+}
+
+/// The transpose of a matrix.
+public func transposed(_ a: Variable) -> Variable {
+    a.tape.record(transpose(a.value), [a]) { g, _ in [transpose(g)] }
+}
+
+func transpose(_ t: Tensor) -> Tensor {
+    precondition(t.rank == 2, "transpose of a rank-\(t.rank) tensor")
+    let (m, n) = (t.shape[0], t.shape[1])
+    var out = [Float](repeating: 0, count: t.count)
+    for i in 0..<m { for j in 0..<n { out[j * m + i] = t.storage[i * n + j] } }
+    return Tensor(shape: [n, m], storage: out)
+}
+
+// MARK: - Matrix product
+
+/// op(A) · op(B) of rank-2 tensors.
+///
+/// The corresponding C function is `cblas_sgemm`.
+func gemm(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    precondition(a.rank == 2 && b.rank == 2, "matmul of shapes \(a.shape) and \(b.shape)")
+    let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
+    let kb = transposeB ? b.shape[1] : b.shape[0], n = transposeB ? b.shape[0] : b.shape[1]
+    precondition(k == kb, "matmul: inner dimensions of \(a.shape) and \(b.shape) differ")
+    var out = [Float](repeating: 0, count: m * n)
+    if m > 0 && n > 0 && k > 0 {
+        a.storage.withUnsafeBufferPointer { pa in
+            b.storage.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { po in
+                    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                                blasint(m), blasint(n), blasint(k), 1, pa.baseAddress, blasint(a.shape[1]),
+                                pb.baseAddress, blasint(b.shape[1]), 0, po.baseAddress, blasint(n))
+                }
+            }
+        }
+    }
+    return Tensor(shape: [m, n], storage: out)
+}
+
+/// The matrix product A · B (rank 2).
+public func matmul(_ a: Variable, _ b: Variable) -> Variable {
+    let av = a.value, bv = b.value
+    return a.tape.record(gemm(av, bv), [a, b]) { g, needs in
+        [needs[0] ? gemm(g, bv, transposeB: true) : nil, needs[1] ? gemm(av, g, transposeA: true) : nil]
+    }
+}
+
+// MARK: - Convolution
+
+/// 2-D convolution with stride 1 and 'same' zero padding (TensorFlow's split: the extra row
+/// or column of an even kernel goes after), for NHWC input x (N, H, W, C) and kernel w
+/// (KH, KW, C, F); output (N, H, W, F). Cross-correlation, as every deep-learning library.
+/// Computed as im2col + one GEMM; the gradients are a GEMM each and a col2im.
+public func conv2d(_ x: Variable, _ w: Variable) -> Variable {
+    let xv = x.value, wv = w.value
+    precondition(xv.rank == 4 && wv.rank == 4 && xv.shape[3] == wv.shape[2], "conv2d: input \(xv.shape), kernel \(wv.shape)")
+    let geometry = ConvGeometry(input: xv.shape, kernel: wv.shape)
+    let cols = geometry.im2col(xv)
+    let kernel = wv.reshaped([geometry.patch, geometry.filters])
+    let y = gemm(cols, kernel).reshaped([geometry.n, geometry.h, geometry.w, geometry.filters])
+    return x.tape.record(y, [x, w]) { g, needs in
+        let g2 = g.reshaped([geometry.n * geometry.h * geometry.w, geometry.filters])
+        let dx = needs[0] ? geometry.col2im(gemm(g2, kernel, transposeB: true)) : nil
+        let dw = needs[1] ? gemm(cols, g2, transposeA: true).reshaped(wv.shape) : nil
+        return [dx, dw]
+    }
+}
+
+struct ConvGeometry {
+    let n, h, w, c, kh, kw, filters: Int
+    let top, left: Int
+    var patch: Int { kh * kw * c }
+
+    init(input: [Int], kernel: [Int]) {
+        (n, h, w, c) = (input[0], input[1], input[2], input[3])
+        (kh, kw, filters) = (kernel[0], kernel[1], kernel[3])
+        top = (kh - 1) / 2
+        left = (kw - 1) / 2
+    }
+
+    /// (N·H·W) × (KH·KW·C): row = the zero-padded patch around one output pixel.
+    func im2col(_ x: Tensor) -> Tensor {
+        var cols = [Float](repeating: 0, count: n * h * w * patch)
+        x.storage.withUnsafeBufferPointer { px in
+            cols.withUnsafeMutableBufferPointer { pc in
+                for b in 0..<n { for i in 0..<h { for j in 0..<w {
+                    let row = ((b * h + i) * w + j) * patch
+                    for di in 0..<kh {
+                        let y = i + di - top
+                        if y < 0 || y >= h { continue }
+                        for dj in 0..<kw {
+                            let xcol = j + dj - left
+                            if xcol < 0 || xcol >= w { continue }
+                            let src = ((b * h + y) * w + xcol) * c
+                            let dst = row + (di * kw + dj) * c
+                            for ch in 0..<c { pc[dst + ch] = px[src + ch] }
+                        }
+                    }
+                } } }
+            }
+        }
+        return Tensor(shape: [n * h * w, patch], storage: cols)
+    }
+
+    /// The adjoint of `im2col`: patch gradients summed back into the input's positions.
+    func col2im(_ cols: Tensor) -> Tensor {
+        var x = [Float](repeating: 0, count: n * h * w * c)
+        cols.storage.withUnsafeBufferPointer { pc in
+            x.withUnsafeMutableBufferPointer { px in
+                for b in 0..<n { for i in 0..<h { for j in 0..<w {
+                    let row = ((b * h + i) * w + j) * patch
+                    for di in 0..<kh {
+                        let y = i + di - top
+                        if y < 0 || y >= h { continue }
+                        for dj in 0..<kw {
+                            let xcol = j + dj - left
+                            if xcol < 0 || xcol >= w { continue }
+                            let dst = ((b * h + y) * w + xcol) * c
+                            let src = row + (di * kw + dj) * c
+                            for ch in 0..<c { px[dst + ch] += pc[src + ch] }
+                        }
+                    }
+                } } }
+            }
+        }
+        return Tensor(shape: [n, h, w, c], storage: x)
+    }
+}

@@ -1,0 +1,149 @@
+import Testing
+import UnmixAutoencoder
+import UnmixNumerics
+
+/// Finite-difference checks of every op's gradient: the analytic gradient of
+/// L = Σ f(inputs) ∘ R (R a fixed random tensor, so every output element matters) against
+/// central differences, input element by input element.
+struct GradientCheck {
+    var random = RandomStream(seed: 99)
+
+    mutating func tensor(_ shape: [Int], low: Float = -1, high: Float = 1) -> Tensor {
+        Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in low + (high - low) * Float(random.uniform()) })
+    }
+
+    /// Records an issue naming the op, the input, the element, and both values when they differ
+    /// by more than `tolerance` relative to the largest gradient.
+    mutating func check(_ name: String, _ inputs: [Tensor], step: Float = 1e-3, tolerance: Float = 1e-2,
+                        sourceLocation: SourceLocation = #_sourceLocation,
+                        _ f: ([Variable]) -> Variable) {
+        let probe = Tape()
+        let outShape = f(inputs.map { probe.constant($0) }).shape
+        let weights = tensor(outShape)
+        func loss(_ values: [Tensor]) -> Float {
+            let tape = Tape()
+            return sum(f(values.map { tape.constant($0) }) * tape.constant(weights)).value.scalar
+        }
+        let tape = Tape()
+        let vars = inputs.map { tape.parameter($0) }
+        let grads = tape.gradients(of: sum(f(vars) * tape.constant(weights)), wrt: vars)
+        for (k, input) in inputs.enumerated() {
+            #expect(grads[k].shape == input.shape, "\(name): gradient shape \(grads[k].shape) for input \(input.shape)",
+                    sourceLocation: sourceLocation)
+            let scale = max(1, grads[k].storage.map { Swift.abs($0) }.max() ?? 0)
+            for i in 0..<input.count {
+                var plus = inputs, minus = inputs
+                plus[k].storage[i] += step
+                minus[k].storage[i] -= step
+                let numeric = (loss(plus) - loss(minus)) / (2 * step)
+                let analytic = grads[k].storage[i]
+                if Swift.abs(numeric - analytic) > tolerance * scale {
+                    Issue.record("\(name): input \(k) element \(i): analytic \(analytic), numeric \(numeric)",
+                                 sourceLocation: sourceLocation)
+                    return
+                }
+            }
+        }
+    }
+}
+
+@Suite struct GradientCheckTests {
+    @Test func arithmeticWithBroadcasting() {
+        var c = GradientCheck()
+        let (a, b, row, s) = (c.tensor([3, 4]), c.tensor([3, 4]), c.tensor([4]), c.tensor([1]))
+        let col = c.tensor([3, 1]), pos = c.tensor([3, 4], low: 0.5, high: 2)
+        c.check("add", [a, b]) { $0[0] + $0[1] }
+        c.check("add row", [a, row]) { $0[0] + $0[1] }
+        c.check("add column", [a, col]) { $0[0] + $0[1] }
+        c.check("sub", [a, row]) { $0[0] - $0[1] }
+        c.check("sub reversed", [row, a]) { $0[0] - $0[1] }
+        c.check("mul", [a, b]) { $0[0] * $0[1] }
+        c.check("mul scalar tensor", [a, s]) { $0[0] * $0[1] }
+        c.check("div", [a, pos]) { $0[0] / $0[1] }
+        c.check("div by column", [a, col.map { $0 + 2 }]) { $0[0] / $0[1] }
+        c.check("scalar ops", [a]) { -((($0[0] + 2) * 3 - 1) / 4) }
+    }
+
+    @Test func elementwiseFunctions() {
+        var c = GradientCheck()
+        let x = c.tensor([2, 5]), pos = c.tensor([2, 5], low: 0.2, high: 3)
+        // Keep away from kinks (0 for relu/abs) where finite differences are undefined.
+        let away = x.map { $0 >= 0 ? $0 + 0.1 : $0 - 0.1 }
+        c.check("sqrt", [pos]) { sqrt($0[0]) }
+        c.check("exp", [x]) { exp($0[0]) }
+        c.check("log", [pos]) { log($0[0]) }
+        c.check("abs", [away]) { abs($0[0]) }
+        c.check("square", [x]) { square($0[0]) }
+        c.check("relu", [away]) { relu($0[0]) }
+        c.check("leakyRelu", [away]) { leakyRelu($0[0], alpha: 0.1) }
+        c.check("clamp", [away]) { clamp($0[0], min: -0.5, max: 0.5) }
+        c.check("arccos", [x.map { $0 * 0.9 }]) { arccos($0[0]) }
+    }
+
+    @Test func reductions() {
+        var c = GradientCheck()
+        let x = c.tensor([2, 3, 4])
+        c.check("sum", [x]) { sum($0[0]) }
+        c.check("mean", [x]) { mean($0[0]) }
+        for axis in [0, 1, 2, -1] {
+            c.check("sum axis \(axis)", [x]) { sum($0[0], axis: axis) }
+            c.check("mean axis \(axis) keepDims", [x]) { mean($0[0], axis: axis, keepDims: true) }
+        }
+    }
+
+    @Test func lastAxisOps() {
+        var c = GradientCheck()
+        let x = c.tensor([4, 5])
+        c.check("softmax", [x]) { softmax($0[0]) }
+        c.check("softmax scaled", [x]) { softmax($0[0] * 3) }
+        c.check("l2Normalized", [x]) { l2Normalized($0[0]) }
+    }
+
+    @Test func shapesAndProducts() {
+        var c = GradientCheck()
+        let (a, b) = (c.tensor([3, 4]), c.tensor([4, 2]))
+        c.check("matmul", [a, b]) { matmul($0[0], $0[1]) }
+        c.check("transposed", [a]) { transposed($0[0]) }
+        c.check("reshaped", [a]) { reshaped($0[0], [2, 6]) }
+        c.check("matmul of transposed", [a, c.tensor([3, 2])]) { matmul(transposed($0[0]), $0[1]) }
+    }
+
+    @Test(arguments: [(3, 3), (1, 1), (2, 2), (5, 3)])
+    func convolution(kh: Int, kw: Int) {
+        var c = GradientCheck()
+        let x = c.tensor([2, 4, 5, 3]), w = c.tensor([kh, kw, 3, 2])
+        c.check("conv2d \(kh)x\(kw)", [x, w]) { conv2d($0[0], $0[1]) }
+    }
+
+    /// conv2d against a direct sum over the kernel, computed here by hand-written loops.
+    @Test func convolutionMatchesDirectSum() {
+        var c = GradientCheck()
+        let x = c.tensor([1, 4, 3, 2]), w = c.tensor([3, 2, 2, 3])
+        let tape = Tape()
+        let y = conv2d(tape.constant(x), tape.constant(w)).value
+        #expect(y.shape == [1, 4, 3, 3])
+        // 'same' padding, TensorFlow split: top = (3−1)/2 = 1, left = (2−1)/2 = 0.
+        for i in 0..<4 { for j in 0..<3 { for f in 0..<3 {
+            var s: Float = 0
+            for di in 0..<3 { for dj in 0..<2 {
+                let (yy, xx) = (i + di - 1, j + dj)
+                guard yy >= 0, yy < 4, xx >= 0, xx < 3 else { continue }
+                for ch in 0..<2 { s += x.storage[(yy * 3 + xx) * 2 + ch] * w.storage[((di * 2 + dj) * 2 + ch) * 3 + f] }
+            } }
+            let got = y.storage[(i * 3 + j) * 3 + f]
+            #expect(Swift.abs(got - s) < 1e-5, "y[\(i),\(j),\(f)] = \(got), direct sum \(s)")
+        } } }
+    }
+
+    /// A variable used twice accumulates both contributions; a constant gets none.
+    @Test func fanOutAndConstants() {
+        let tape = Tape()
+        let x = tape.parameter(Tensor([[1, 2], [3, 4]]))
+        let k = tape.constant(Tensor([[10, 20], [30, 40]]))
+        let y = sum(x * x + x * k)
+        let g = tape.gradients(of: y, wrt: [x, k])
+        // d/dx (x² + kx) = 2x + k, by hand.
+        #expect(g[0].storage == [12, 24, 36, 48])
+        #expect(g[1].storage == [0, 0, 0, 0])
+    }
+}
