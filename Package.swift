@@ -5,7 +5,11 @@ import PackageDescription
 /// (`lib<product>.so`, which the host discovers by its `libunmix_` prefix).
 let firstPartyPlugins: [(folder: String, product: String)] = [
     ("VCA", "unmix_vca"),
+    ("DAEU", "unmix_daeu"),
 ]
+
+/// The plugins built on the autoencoder toolkit.
+let autoencoderPlugins: Set<String> = ["DAEU"]
 
 let package = Package(
     name: "unmix",
@@ -13,7 +17,7 @@ let package = Package(
     products: [
         .executable(name: "unmix", targets: ["unmix"]),
         .executable(name: "unmix-bench", targets: ["UnmixBench"]),
-        .library(name: "UnmixSDK", targets: ["UnmixSDK"]),
+        .library(name: "UnmixSDK", targets: ["UnmixSDK", "UnmixAutoencoder"]),
     ] + firstPartyPlugins.map { .library(name: $0.product, type: .dynamic, targets: [$0.folder]) },
     targets: [
         // MARK: - C modules
@@ -43,7 +47,8 @@ let package = Package(
         .testTarget(name: "PluginTests", dependencies: ["UnmixHost", "_TestSupport"]),
     ] + firstPartyPlugins.map {
         // MARK: - Plugins
-        .target(name: $0.folder, dependencies: ["UnmixSDK"], path: "Plugins/\($0.folder)")
+        .target(name: $0.folder, dependencies: ["UnmixSDK"] + (autoencoderPlugins.contains($0.folder) ? ["UnmixAutoencoder"] : []),
+                path: "Plugins/\($0.folder)")
     },
     swiftLanguageModes: [.v5]
 )

@@ -17,8 +17,20 @@ import _TestSupport
     /// A fresh instance with every parameter at its default and the given seed.
     func makeInstance(_ library: PluginLibrary, seed: UInt64 = 1) throws -> PluginInstance {
         let instance = try PluginInstance(library)
-        try instance.setParameters(library.descriptor.parameters.map(\.defaultValue), seed: seed)
+        try instance.setParameters(Self.quickValues(library.descriptor), seed: seed)
         return instance
+    }
+
+    /// The defaults, with the work budget of iterative methods cut (this suite checks the
+    /// contract, not quality: each plugin's own tests check quality at real settings). Only
+    /// parameters with these conventional ids are touched, each kept inside its declared range.
+    static let quickBudget: [String: Double] = ["epochs": 2, "iterations": 4, "max_iter": 20, "training_spectra": 200]
+
+    static func quickValues(_ d: PluginDescriptor) -> [Double] {
+        d.parameters.map { p in
+            guard p.kind == .integer, let quick = quickBudget[p.id] else { return p.defaultValue }
+            return min(p.defaultValue, max(quick, p.min ?? quick))
+        }
     }
 
     func expectAllFinite(_ values: [Float], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {

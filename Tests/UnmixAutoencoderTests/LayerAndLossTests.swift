@@ -86,7 +86,7 @@ import UnmixNumerics
     func goldenValues(index: Int) {
         let (name, make, expected) = Self.cases[index]
         let optimizer = make()
-        let p = Parameter(Tensor(shape: [3], storage: [0.5, -1, 2]))
+        let p = Weight(Tensor(shape: [3], storage: [0.5, -1, 2]))
         for g in Self.gradients { optimizer.step([(p, Tensor(shape: [3], storage: g))]) }
         for i in 0..<3 {
             #expect(Swift.abs(p.value.storage[i] - expected[i]) < 2e-6, "\(name) w[\(i)] = \(p.value.storage[i]), expected \(expected[i])")
@@ -94,7 +94,7 @@ import UnmixNumerics
     }
 
     @Test func nonNegativeConstraintAfterStep() {
-        let p = Parameter(Tensor(shape: [2], storage: [0.05, 1]), constraint: .nonNegative)
+        let p = Weight(Tensor(shape: [2], storage: [0.05, 1]), constraint: .nonNegative)
         SGD(learningRate: 1).step([(p, Tensor(shape: [2], storage: [0.1, 0.1]))])
         #expect(p.value.storage == [0, 0.9])
     }

@@ -5,22 +5,22 @@ import UnmixNumerics
 public protocol Layer {
     func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable
     /// The trainable parameters.
-    var parameters: [Parameter] { get }
+    var parameters: [Weight] { get }
 }
 
 extension Layer {
-    public var parameters: [Parameter] { [] }
+    public var parameters: [Weight] { [] }
 }
 
 /// x·W (+ b), W of shape (in, out).
 public struct Dense: Layer {
-    public let weight: Parameter
-    public let bias: Parameter?
+    public let weight: Weight
+    public let bias: Weight?
 
     public init(inputs: Int, outputs: Int, bias: Bool = true, initializer: Initializer = .glorotUniform,
                 constraint: Constraint? = nil, random: inout RandomStream) {
-        weight = Parameter(initializer.make([inputs, outputs], random: &random), constraint: constraint)
-        self.bias = bias ? Parameter(Tensor(shape: [outputs])) : nil
+        weight = Weight(initializer.make([inputs, outputs], random: &random), constraint: constraint)
+        self.bias = bias ? Weight(Tensor(shape: [outputs])) : nil
     }
 
     public func callAsFunction(_ x: Variable, _ c: ForwardContext) -> Variable {
@@ -28,40 +28,40 @@ public struct Dense: Layer {
         return bias.map { y + c.variable($0) } ?? y
     }
 
-    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+    public var parameters: [Weight] { [weight] + (bias.map { [$0] } ?? []) }
 }
 
 /// 2-D convolution, stride 1, 'same' zero padding, no bias; kernel (kh, kw, in, out); NHWC.
 public struct Conv2D: Layer {
-    public let kernel: Parameter
+    public let kernel: Weight
 
     public init(kernelSize: (Int, Int), inputs: Int, outputs: Int, initializer: Initializer = .glorotUniform,
                 constraint: Constraint? = nil, random: inout RandomStream) {
-        kernel = Parameter(initializer.make([kernelSize.0, kernelSize.1, inputs, outputs], random: &random),
+        kernel = Weight(initializer.make([kernelSize.0, kernelSize.1, inputs, outputs], random: &random),
                            constraint: constraint)
     }
 
     public func callAsFunction(_ x: Variable, _ c: ForwardContext) -> Variable { conv2d(x, c.variable(kernel)) }
-    public var parameters: [Parameter] { [kernel] }
+    public var parameters: [Weight] { [kernel] }
 }
 
 /// Batch normalisation over the last axis (Keras defaults: momentum 0.99, epsilon 1e-3,
 /// γ = 1, β = 0): batch statistics in training (and the moving averages updated), the moving
 /// averages in inference.
 public struct BatchNorm: Layer {
-    public let gamma: Parameter
-    public let beta: Parameter
+    public let gamma: Weight
+    public let beta: Weight
     /// Moving mean and variance (not trained by gradients).
-    public let movingMean: Parameter
-    public let movingVariance: Parameter
+    public let movingMean: Weight
+    public let movingVariance: Weight
     public var momentum: Float
     public var epsilon: Float
 
     public init(features: Int, momentum: Float = 0.99, epsilon: Float = 1e-3) {
-        gamma = Parameter(Tensor(shape: [features], repeating: 1))
-        beta = Parameter(Tensor(shape: [features]))
-        movingMean = Parameter(Tensor(shape: [features]))
-        movingVariance = Parameter(Tensor(shape: [features], repeating: 1))
+        gamma = Weight(Tensor(shape: [features], repeating: 1))
+        beta = Weight(Tensor(shape: [features]))
+        movingMean = Weight(Tensor(shape: [features]))
+        movingVariance = Weight(Tensor(shape: [features], repeating: 1))
         self.momentum = momentum
         self.epsilon = epsilon
     }
@@ -89,7 +89,7 @@ public struct BatchNorm: Layer {
         return reshaped(normalised * c.variable(gamma) + c.variable(beta), x.shape)
     }
 
-    public var parameters: [Parameter] { [gamma, beta] }
+    public var parameters: [Weight] { [gamma, beta] }
 }
 
 /// Inverted dropout: in training, zero each value with probability `rate` and scale the rest by
@@ -169,8 +169,8 @@ public struct SumToOne: Layer {
 
 /// Soft thresholding relu(x − α) with a trainable, non-negative threshold per feature (init 0).
 public struct SparseReLU: Layer {
-    public let threshold: Parameter
-    public init(features: Int) { threshold = Parameter(Tensor(shape: [features]), constraint: .nonNegative) }
+    public let threshold: Weight
+    public init(features: Int) { threshold = Weight(Tensor(shape: [features]), constraint: .nonNegative) }
     public func callAsFunction(_ x: Variable, _ c: ForwardContext) -> Variable { relu(x - c.variable(threshold)) }
-    public var parameters: [Parameter] { [threshold] }
+    public var parameters: [Weight] { [threshold] }
 }

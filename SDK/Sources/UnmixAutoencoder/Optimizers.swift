@@ -5,7 +5,7 @@ import Foundation
 /// 1/(1 + decay·t) where t counts the steps already taken, as the legacy Keras optimisers do).
 /// Constraints are applied after each step.
 public protocol Optimizer: AnyObject {
-    func step(_ gradients: [(Parameter, Tensor)])
+    func step(_ gradients: [(Weight, Tensor)])
 }
 
 /// w ← w − lr_t·g, or with momentum μ: v ← μv − lr_t·g; w ← w + v.
@@ -20,7 +20,7 @@ public final class SGD: Optimizer {
         self.decay = decay
     }
 
-    public func step(_ gradients: [(Parameter, Tensor)]) {
+    public func step(_ gradients: [(Weight, Tensor)]) {
         let lr = learningRate / (1 + decay * Float(iterations))
         for (p, g) in gradients {
             var v = velocity[ObjectIdentifier(p)] ?? [Float](repeating: 0, count: g.count)
@@ -48,7 +48,7 @@ public final class RMSprop: Optimizer {
         self.decay = decay
     }
 
-    public func step(_ gradients: [(Parameter, Tensor)]) {
+    public func step(_ gradients: [(Weight, Tensor)]) {
         let lr = learningRate / (1 + decay * Float(iterations))
         for (p, g) in gradients {
             var a = accumulators[ObjectIdentifier(p)] ?? [Float](repeating: 0, count: g.count)
@@ -81,7 +81,7 @@ public final class Adam: Optimizer {
         self.decay = decay
     }
 
-    public func step(_ gradients: [(Parameter, Tensor)]) {
+    public func step(_ gradients: [(Weight, Tensor)]) {
         let t = Float(iterations + 1)
         let lr = learningRate / (1 + decay * Float(iterations)) * (1 - powf(beta2, t)).squareRoot() / (1 - powf(beta1, t))
         for (p, g) in gradients {

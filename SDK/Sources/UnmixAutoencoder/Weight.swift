@@ -1,8 +1,8 @@
 import UnmixNumerics
 
-/// A trainable tensor. Layers hold their parameters by reference, so an optimiser updates them
+/// A trainable tensor (a layer's weight, bias, scale…). Layers hold their parameters by reference, so an optimiser updates them
 /// in place and the state it keeps per parameter (moments, accumulators) is keyed by identity.
-public final class Parameter {
+public final class Weight {
     public var value: Tensor
     /// Applied after every optimiser step (e.g. `.nonNegative`, Keras' `non_neg()`).
     public var constraint: Constraint?
@@ -60,7 +60,7 @@ public final class ForwardContext {
     public let tape: Tape
     public let training: Bool
     public var random: RandomStream
-    private(set) var bound: [(Parameter, Variable)] = []
+    private(set) var bound: [(Weight, Variable)] = []
     private var index: [ObjectIdentifier: Int] = [:]
 
     public init(tape: Tape = Tape(), training: Bool, random: RandomStream = RandomStream(seed: 0)) {
@@ -70,7 +70,7 @@ public final class ForwardContext {
     }
 
     /// The variable of `p` on this tape (created on first use).
-    public func variable(_ p: Parameter) -> Variable {
+    public func variable(_ p: Weight) -> Variable {
         if let i = index[ObjectIdentifier(p)] { return bound[i].1 }
         let v = tape.parameter(p.value)
         index[ObjectIdentifier(p)] = bound.count
@@ -79,7 +79,7 @@ public final class ForwardContext {
     }
 
     /// The gradient of `loss` for every parameter used in this pass.
-    public func gradients(of loss: Variable) -> [(Parameter, Tensor)] {
+    public func gradients(of loss: Variable) -> [(Weight, Tensor)] {
         let grads = tape.gradients(of: loss, wrt: bound.map(\.1))
         return zip(bound.map(\.0), grads).map { ($0, $1) }
     }
