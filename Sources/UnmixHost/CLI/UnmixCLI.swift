@@ -8,7 +8,7 @@ public enum UnmixCLI {
 
     static let commands: [(spec: CommandSpec, needsPlugins: Bool)] = [
         (ListCommand.spec, true), (InfoCommand.spec, true), (SynthCommand.spec, false),
-        (RunCommand.spec, true), (CompareCommand.spec, true), (DemoCommand.spec, true),
+        (RunCommand.spec, true), (ApplyCommand.spec, true), (CompareCommand.spec, true), (DemoCommand.spec, true),
     ]
 
     static var help: String {
@@ -79,6 +79,7 @@ public enum UnmixCLI {
         case "list": return try ListCommand.run(args, registry)
         case "info": return try InfoCommand.run(args, registry)
         case "run": return try RunCommand.run(args, registry)
+        case "apply": return try ApplyCommand.run(args, registry)
         case "compare": return try CompareCommand.run(args, registry)
         case "demo": return try DemoCommand.run(args, registry)
         default: preconditionFailure("command \(name) declared but not dispatched")

@@ -16,6 +16,7 @@ enum RunCommand {
             OptionSpec(["--shape"], value: "ROWSxCOLS", help: "Map size of a 2-D (pixels × bands) input."),
             OptionSpec(["--out"], value: "DIR", help: "Folder to write (created if needed)."),
             OptionSpec(["--json"], help: "Print run.json on stdout instead of a summary."),
+            OptionSpec(["--save-model"], value: "FILE", help: "Also save the trained model to FILE, for 'unmix apply'."),
             OptionSpec(["--in-process"], help: "Run the plugin in this process (no crash isolation).", hidden: true),
         ])
 
@@ -43,8 +44,14 @@ enum RunCommand {
         let out = try args.required("--out")
         let plan = try plan(args, registry, name: args.positionals[0], inputPath: args.positionals[1])
         try refuseOverwritingInput(out: out, input: plan.input.path)
-        if !args.flag("--in-process") { return try isolated(args, plan: plan, out: out) }
-        let (result, _) = try runPlugin(plan.plugin, cube: plan.input.cube, r: plan.r, values: plan.values,
+        let modelPath = args.value("--save-model")
+        if modelPath != nil && !plan.plugin.descriptor.canSaveState {
+            throw UnmixError("\(plan.plugin.descriptor.id) cannot save its model (it lacks the unmix.state/1 extension)")
+        }
+        if !args.flag("--in-process") {
+            return try isolated("run", args, pluginID: plan.plugin.descriptor.id, outputs: [out] + (modelPath.map { [$0] } ?? []))
+        }
+        let (result, instance) = try runPlugin(plan.plugin, cube: plan.input.cube, r: plan.r, values: plan.values,
                                         seed: plan.seed, verbose: args.flag("--verbose"))
         let cube = plan.input.cube
         let d = plan.plugin.descriptor
@@ -69,12 +76,19 @@ enum RunCommand {
             try NPY.write(result.abundances, shape: [cube.rows, cube.cols, plan.r], to: dir.appendingPathComponent("abundances.npy"))
             try Data((json + "\n").utf8).write(to: dir.appendingPathComponent("run.json"))
         }
+        if let modelPath {
+            let state = try instance.saveState() ?? []
+            let model = ModelFile(pluginID: d.id, pluginVersion: d.version, values: plan.values,
+                                  parameters: Dictionary(uniqueKeysWithValues: zip(d.parameters, plan.values).map { ($0.id, $0.format($1)) }),
+                                  seed: plan.seed, bands: cube.bands, r: plan.r, endmembers: result.endmembers, state: state)
+            try OutputDirectory.writeFile(modelPath, model.encoded())
+        }
         if args.flag("--json") {
             print(json)
         } else {
             print("\(d.id) \(d.version) on \(plan.input.path) (\(cube.rows)×\(cube.cols)×\(cube.bands)), R = \(plan.r), seed \(plan.seed)")
             print(String(format: "fit %.3f s, abundances %.3f s, reconstruction RMSE %.4g", result.fitSeconds, result.abundanceSeconds, result.rmse) + scoreLine)
-            print("wrote endmembers.npy, abundances.npy and run.json to \(out)")
+            print("wrote endmembers.npy, abundances.npy and run.json to \(out)" + (modelPath.map { ", the model to \($0)" } ?? ""))
         }
         return 0
     }
@@ -90,15 +104,15 @@ enum RunCommand {
         }
     }
 
-    /// Runs this same command again in a child process, with `--in-process`, once everything
+    /// Runs this same `command` again in a child process, with `--in-process`, once everything
     /// has been checked here: the child prints its own results and errors; a plugin that crashes
     /// the child is reported here in one line, and what the child left half-written is removed.
-    static func isolated(_ args: ParsedArguments, plan: Plan, out: String) throws -> Int32 {
-        let outcome = try runChild(PluginSearchPath.executablePath(), ["run"] + args.words + ["--in-process"],
+    static func isolated(_ command: String, _ args: ParsedArguments, pluginID: String, outputs: [String]) throws -> Int32 {
+        let outcome = try runChild(PluginSearchPath.executablePath(), [command] + args.words + ["--in-process"],
                                    stdout: nil, stderr: nil, environment: ["SWIFT_BACKTRACE": "enable=no"])
         if let signal = outcome.signal {
-            OutputDirectory.removeLeftovers(out, pid: outcome.pid)
-            throw UnmixError("plugin \(plan.plugin.descriptor.id) crashed (\(signalName(signal))); nothing was written")
+            for path in outputs { OutputDirectory.removeLeftovers(path, pid: outcome.pid) }
+            throw UnmixError("plugin \(pluginID) crashed (\(signalName(signal))); nothing was written")
         }
         return outcome.exitStatus ?? 1
     }

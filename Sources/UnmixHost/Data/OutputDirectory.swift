@@ -55,4 +55,24 @@ public enum OutputDirectory {
             }
         }
     }
+
+    /// Writes one file atomically: a staging file beside it (named as the staging folders, so
+    /// `removeLeftovers` finds it), then rename(2).
+    public static func writeFile(_ path: String, _ data: Data) throws {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let staging = url.deletingLastPathComponent()
+            .appendingPathComponent(stagingPrefix(url.path, pid: getpid()) + "\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: staging)
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            throw UnmixError("cannot write \(path): \(error.localizedDescription)")
+        }
+        guard rename(staging.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: staging)
+            throw UnmixError("cannot write \(path): \(reason)")
+        }
+    }
 }
