@@ -341,6 +341,62 @@ import _TestSupport
         }
     }
 
+    /// Train once, apply: DAEU trained on one acquisition and applied to another (same
+    /// endmembers, other maps and noise) unmixes it about as well as a fresh fit on it.
+    @Test func trainOnceApplyToTheNextCube() throws {
+        try withTemporaryDirectory { dir in
+            let first = try writeEels3Dataset(to: dir.appendingPathComponent("A"), seed: 1)
+            let second = try writeEels3Dataset(to: dir.appendingPathComponent("B"), seed: 2)
+            let budget = ["--set", "epochs=10", "--set", "training_spectra=1000", "--seed", "3"]
+            let model = dir.appendingPathComponent("daeu.unmix").path
+            let trained = try runUnmix(["run", "daeu", first.path, "--save-model", model, "--out", dir.appendingPathComponent("fitA").path] + budget)
+            #expect(trained.status == 0, "stderr: \(trained.stderr)")
+            let applied = try runUnmix(["apply", model, second.path, "--out", dir.appendingPathComponent("applyB").path, "--json"])
+            #expect(applied.status == 0, "stderr: \(applied.stderr)")
+            let fresh = try runUnmix(["run", "daeu", second.path, "--out", dir.appendingPathComponent("fitB").path, "--json"] + budget)
+            let appliedNMSE = try #require((try parseJSONObject(applied.stdout)["metrics"] as? [String: Any])?["nmse_mean"] as? Double)
+            let freshNMSE = try #require((try parseJSONObject(fresh.stdout)["metrics"] as? [String: Any])?["nmse_mean"] as? Double)
+            #expect(appliedNMSE <= freshNMSE * 1.5 + 0.05, "apply NMSE \(appliedNMSE), fresh fit NMSE \(freshNMSE)")
+            let shape = try NPY.read(dir.appendingPathComponent("applyB/abundances.npy")).shape
+            #expect(shape == [64, 64, 3])
+        }
+    }
+
+    /// apply refuses a model it cannot use, in one line, writing nothing.
+    @Test func applyRefusesMismatchedModels() throws {
+        try withTemporaryDirectory { dir in
+            let data = try writeEels3Dataset(to: dir.appendingPathComponent("A"))
+            let model = dir.appendingPathComponent("vca.unmix")
+            #expect(try runUnmix(["run", "vca", data.path, "--save-model", model.path, "--out", dir.appendingPathComponent("r").path]).status == 0)
+            let out = dir.appendingPathComponent("out")
+            // Another band count.
+            try NPY.write([Float](repeating: 1, count: 4 * 4 * 5), shape: [4, 4, 5], to: dir.appendingPathComponent("small.npy"))
+            expectOneErrorLine(try runUnmix(["apply", model.path, dir.appendingPathComponent("small.npy").path, "--out", out.path]),
+                               status: 1, containing: ["5 bands", "200"])
+            // Another plugin version.
+            let bytes = try Data(contentsOf: model)
+            let edited = dir.appendingPathComponent("old.unmix")
+            var older = bytes
+            let range = try #require(older.range(of: Data("\"version\":\"1.0.0\"".utf8)))
+            older.replaceSubrange(range, with: Data("\"version\":\"0.9.0\"".utf8))
+            try older.write(to: edited)
+            let text = String(decoding: bytes.prefix(400), as: UTF8.self)
+            #expect(text.contains("\"version\":\"1.0.0\""), "header: \(text)")
+            expectOneErrorLine(try runUnmix(["apply", edited.path, data.path, "--out", out.path]),
+                               status: 1, containing: ["0.9.0", "1.0.0"])
+            // A truncated file.
+            try bytes.dropLast(7).write(to: dir.appendingPathComponent("cut.unmix"))
+            expectOneErrorLine(try runUnmix(["apply", dir.appendingPathComponent("cut.unmix").path, data.path, "--out", out.path]),
+                               status: 1, containing: ["cut.unmix", "truncated"])
+            // A plugin that cannot save.
+            try buildFixturePlugin("minimal", into: dir.appendingPathComponent("plugins"))
+            expectOneErrorLine(try runUnmix(["run", "minimal", data.path, "--save-model", dir.appendingPathComponent("m.unmix").path,
+                                             "--out", out.path, "--plugin-path", dir.appendingPathComponent("plugins").path]),
+                               status: 1, containing: ["minimal", "cannot save"])
+            expectNoOutputLeft(out)
+        }
+    }
+
     /// `run --out` naming the input folder would overwrite its ground truth: refused, untouched.
     @Test func runRefusesToWriteIntoItsInputFolder() throws {
         try withTemporaryDirectory { w in
