@@ -18,6 +18,8 @@ let package = Package(
         .executable(name: "unmix", targets: ["unmix"]),
         .executable(name: "unmix-bench", targets: ["UnmixBench"]),
         .library(name: "UnmixSDK", targets: ["UnmixSDK", "UnmixAutoencoder"]),
+        // An example third-party plugin: named so that the host does not pick it up by itself.
+        .library(name: "example_shallowae", type: .dynamic, targets: ["ShallowAE"]),
     ] + firstPartyPlugins.map { .library(name: $0.product, type: .dynamic, targets: [$0.folder]) },
     targets: [
         // MARK: - C modules
@@ -35,6 +37,10 @@ let package = Package(
         .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics"], path: "Sources/UnmixHost"),
         .executableTarget(name: "unmix", dependencies: ["UnmixHost"], path: "Sources/unmix"),
         .executableTarget(name: "UnmixBench", dependencies: ["UnmixHost"], path: "Benchmarks/UnmixBench"),
+
+        // MARK: - Examples
+        .target(name: "ShallowAE", dependencies: ["UnmixSDK", "UnmixAutoencoder"], path: "Examples/swift-autoencoder",
+                exclude: ["README.md"]),
 
         // MARK: - Tests
         .target(name: "_TestSupport", dependencies: ["UnmixHost"], path: "Tests/_TestSupport"),

@@ -341,6 +341,25 @@ import _TestSupport
         }
     }
 
+    /// The example autoencoder (Examples/swift-autoencoder), dropped into a plugin folder as a
+    /// user would, is listed and runs through `unmix run`.
+    @Test func exampleAutoencoderDropsIn() throws {
+        try withTemporaryDirectory { dir in
+            let plugins = dir.appendingPathComponent("plugins")
+            try FileManager.default.createDirectory(at: plugins, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: builtProductsDirectory().appendingPathComponent("libexample_shallowae.so"),
+                                             to: plugins.appendingPathComponent("libunmix_shallowae.so"))
+            let list = try runUnmix(["list", "--plugin-path", plugins.path])
+            #expect(list.stdout.contains("shallowae"), "list: \(list.stdout)")
+            let data = try writeEels3Dataset(to: dir.appendingPathComponent("D"))
+            let run = try runUnmix(["run", "shallowae", data.path, "--plugin-path", plugins.path, "--set", "epochs=10",
+                                    "--out", dir.appendingPathComponent("out").path, "--json"])
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+            let sad = try #require((try parseJSONObject(run.stdout)["metrics"] as? [String: Any])?["sad_mean"] as? Double)
+            #expect(sad < 0.15, "mean SAD \(sad)")
+        }
+    }
+
     /// Train once, apply: DAEU trained on one acquisition and applied to another (same
     /// endmembers, other maps and noise) unmixes it about as well as a fresh fit on it.
     @Test func trainOnceApplyToTheNextCube() throws {
