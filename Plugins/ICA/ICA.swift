@@ -93,6 +93,7 @@ struct ICA: StatefulUnmixer {
         endmembers = factors.transposed
         loadings = maps
         fingerprint = Self.fingerprint(cube)
+        context.progress(1)
         return factors.transposed
     }
 
