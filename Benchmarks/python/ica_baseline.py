@@ -1,0 +1,73 @@
+"""Baseline for unmix-bench: the ICA plugin's default (hyperspy) mode, the way HyperSpy computes it.
+
+HyperSpy is not installed (it pulls in a large dependency tree); its pipeline, as read in
+hyperspy/learn/mva.py and hyperspy/learn/whitening.py, is re-implemented here in our own words with
+numpy + scikit-learn's FastICA, which is what HyperSpy calls:
+  decomposition(): full SVD of the P x B data, no centring; factors = V, loadings = U*S,
+    explained variance ~ S**2;
+  blind_source_separation(R): first R factors, first derivative along energy (diff_order=1),
+    PCA whitening (centre, C = Y'Y/n, SVD, W = U'/sqrt(S+1e-10)), FastICA(tol=1e-10) with its own
+    whitening off, w = unmixing @ W, sort by explained_variance[:R] @ |w'| descending,
+    bss_factors = F @ w', bss_loadings = L @ inv(w), sign flip where min < 0 and |min| > max.
+Both sides are timed on the same cube in the same run (fit + abundances: the loadings).
+
+usage: python3 ica_baseline.py DATASET_DIR REPEAT   -> prints JSON {median_seconds, sad_mean}
+"""
+import json
+import sys
+import time
+import warnings
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.decomposition import FastICA
+from sklearn.exceptions import ConvergenceWarning
+
+
+def hyperspy_bss(x, r, seed):
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    factors = vt[:r].T
+    loadings = u[:, :r] * s[:r]
+    variance = s[:r] ** 2
+    y = np.diff(factors, n=1, axis=0)
+    y = y - y.mean(axis=0)
+    cu, cs, _ = np.linalg.svd(y.T @ y / y.shape[0], full_matrices=False)
+    whitening = (cu / np.sqrt(cs + 1e-10)).T
+    y = y @ whitening.T
+    ica = FastICA(whiten=False, tol=1e-10, max_iter=200, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ica.fit(y)
+    w = ica.components_ @ whitening
+    w = w[np.argsort(variance @ np.abs(w.T))[::-1]]
+    bss_factors = factors @ w.T
+    bss_loadings = loadings @ np.linalg.inv(w)
+    for j in range(r):
+        f = bss_factors[:, j]
+        if f.min() < 0 and -f.min() > f.max():
+            bss_factors[:, j] *= -1
+            bss_loadings[:, j] *= -1
+    return bss_factors.T, bss_loadings
+
+
+def main():
+    folder, repeat = sys.argv[1], int(sys.argv[2])
+    cube = np.load(f"{folder}/cube.npy").astype(np.float64)
+    truth = np.load(f"{folder}/endmembers.npy").astype(np.float64)
+    r = truth.shape[0]
+    x = cube.reshape(-1, cube.shape[-1])
+    times, sads = [], []
+    for seed in range(repeat):
+        t0 = time.perf_counter()
+        e, _ = hyperspy_bss(x, r, seed)
+        times.append(time.perf_counter() - t0)
+        tn = truth / np.linalg.norm(truth, axis=1, keepdims=True)
+        en = e / np.linalg.norm(e, axis=1, keepdims=True)
+        sad = np.arccos(np.clip(tn @ en.T, -1, 1))
+        rows, cols = linear_sum_assignment(sad)
+        sads.append(float(sad[rows, cols].mean()))
+    print(json.dumps({"median_seconds": float(np.median(times)), "sad_mean": float(np.mean(sads))}))
+
+
+if __name__ == "__main__":
+    main()
