@@ -5,6 +5,7 @@ import PackageDescription
 /// (`lib<product>.so`, which the host discovers by its `libunmix_` prefix).
 let firstPartyPlugins: [(folder: String, product: String)] = [
     ("VCA", "unmix_vca"),
+    ("BLU", "unmix_blu"),
 ]
 
 let package = Package(
