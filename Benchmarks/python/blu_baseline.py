@@ -25,8 +25,17 @@ from vca_baseline import fcls, vca  # noqa: E402
 
 
 def tn(mean, sd, lo, hi, rng):
-    """N(mean, sd^2) truncated to [lo, hi], elementwise."""
-    return truncnorm.rvs((lo - mean) / sd, (hi - mean) / sd, loc=mean, scale=sd, random_state=rng)
+    """N(mean, sd^2) truncated to [lo, hi], elementwise (the clamped mean on empty intervals)."""
+    scalar = np.ndim(mean) == 0
+    mean, lo, hi = (np.atleast_1d(np.asarray(v, float)) for v in (mean, lo, hi))
+    mean, lo, hi = np.broadcast_arrays(mean, lo, hi)
+    a, b = (lo - mean) / sd, (hi - mean) / sd
+    out = np.array(np.clip(mean, lo, hi), dtype=float)
+    ok = b > a
+    if np.any(ok):
+        out[ok] = truncnorm.rvs(a[ok], b[ok], loc=mean[ok], scale=sd, random_state=rng)
+    out = np.clip(out, lo, hi)
+    return float(out[0]) if scalar else out
 
 
 def blu(y, r, rng, nmc=100, s2=10.0):
@@ -58,7 +67,7 @@ def blu(y, r, rng, nmc=100, s2=10.0):
                 mean = mu[k] - (q[k, others] / q[k, k]) @ (x[others] - mu[others])
                 upper = np.maximum(1 - x[others].sum(axis=0), 0)
                 sd = np.sqrt(sigma2 / q[k, k])
-                x[k] = np.clip(tn(mean, sd, 0.0, np.maximum(upper, 1e-300), rng), 0, upper)
+                x[k] = tn(mean, sd, 0.0, upper, rng)
         a[c] = x
         a[dep] = np.maximum(1 - x.sum(axis=0), 0)
         # Endmember coordinates.
