@@ -7,7 +7,8 @@ import UnmixSDK
 /// that touches the B bands is a handful of GEMMs (Y Mᵀ, Yᵀ A, M Mᵀ, M U); the per-pixel
 /// abundance draws are O(L²) per inner step and run in parallel over fixed chunks of pixels, each
 /// pixel with its own stream `pixelStreams.split(sweep · P + p)`, so the draws do not depend on
-/// the scheduling.
+/// the scheduling. The parallel loop makes no BLAS call (its products are L × L loops), so
+/// OpenBLAS's thread count needs no change around it.
 struct GibbsSampler {
     let p: Int, b: Int, r: Int, l: Int
     /// The data, P × B.
