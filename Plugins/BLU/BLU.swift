@@ -70,6 +70,9 @@ struct BLU: Unmixer {
         guard burn < iterations else {
             throw PluginError.invalidArgument("burn_in (\(burn)) must be below iterations (\(iterations)): no sample would be kept")
         }
+        guard r <= SimplexLeastSquares.maximumEndmembers else {
+            throw PluginError.invalidArgument("BLU starts from fully constrained least squares, which handles at most \(SimplexLeastSquares.maximumEndmembers) endmembers (R = \(r))")
+        }
         var sampler = try GibbsSampler(cube: cube, r: r, priorVariance: priorVariance, context: context)
         let kept = Double(iterations - burn)
         var sumA = Matrix(rows: cube.pixels, cols: r), sumT = Matrix(rows: r, cols: max(r - 1, 0))
