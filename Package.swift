@@ -6,6 +6,7 @@ import PackageDescription
 let firstPartyPlugins: [(folder: String, product: String)] = [
     ("VCA", "unmix_vca"),
     ("ICA", "unmix_ica"),
+    ("BLU", "unmix_blu"),
     ("DAEU", "unmix_daeu"),
 ]
 

@@ -70,6 +70,7 @@ let plugins = registry.plugins.filter { options.plugins == nil || options.plugin
 let baselines = [
     "vca": "vca_baseline.py",
     "ica": "ica_baseline.py",
+    "blu": "blu_baseline.py",
 ]
 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-bench-\(getpid())")
 defer { try? FileManager.default.removeItem(at: tmp) }
