@@ -71,6 +71,7 @@ let baselines = [
     "vca": "vca_baseline.py",
     "ica": "ica_baseline.py",
     "blu": "blu_baseline.py",
+    "daeu": "daeu_baseline.py",
 ]
 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-bench-\(getpid())")
 defer { try? FileManager.default.removeItem(at: tmp) }

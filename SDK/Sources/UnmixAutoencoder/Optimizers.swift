@@ -12,7 +12,7 @@ public protocol Optimizer: AnyObject {
 public final class SGD: Optimizer {
     public var learningRate: Float, momentum: Float, decay: Float
     private var iterations = 0
-    private var velocity: [ObjectIdentifier: [Float]] = [:]
+    private var velocity = Slots()
 
     public init(learningRate: Float = 0.01, momentum: Float = 0, decay: Float = 0) {
         self.learningRate = learningRate
@@ -23,13 +23,11 @@ public final class SGD: Optimizer {
     public func step(_ gradients: [(Weight, Tensor)]) {
         let lr = learningRate / (1 + decay * Float(iterations))
         for (p, g) in gradients {
-            var v = velocity[ObjectIdentifier(p)] ?? [Float](repeating: 0, count: g.count)
-            for i in 0..<g.count {
-                v[i] = momentum * v[i] - lr * g.storage[i]
-                p.value.storage[i] += v[i]
+            let v = velocity.slot(p)
+            update(p, v, g) { w, v, g in
+                v = momentum * v - lr * g
+                w += v
             }
-            velocity[ObjectIdentifier(p)] = v
-            p.constraint?.apply(&p.value)
         }
         iterations += 1
     }
@@ -39,7 +37,7 @@ public final class SGD: Optimizer {
 public final class RMSprop: Optimizer {
     public var learningRate: Float, rho: Float, epsilon: Float, decay: Float
     private var iterations = 0
-    private var accumulators: [ObjectIdentifier: [Float]] = [:]
+    private var accumulators = Slots()
 
     public init(learningRate: Float = 0.001, rho: Float = 0.9, epsilon: Float = 1e-7, decay: Float = 0) {
         self.learningRate = learningRate
@@ -50,17 +48,12 @@ public final class RMSprop: Optimizer {
 
     public func step(_ gradients: [(Weight, Tensor)]) {
         let lr = learningRate / (1 + decay * Float(iterations))
+        let (rho, epsilon) = (self.rho, self.epsilon)
         for (p, g) in gradients {
-            var a = accumulators[ObjectIdentifier(p)] ?? [Float](repeating: 0, count: g.count)
-            p.value.storage.withUnsafeMutableBufferPointer { w in
-                for i in 0..<g.count {
-                    let gi = g.storage[i]
-                    a[i] = rho * a[i] + (1 - rho) * gi * gi
-                    w[i] -= lr * gi / (a[i].squareRoot() + epsilon)
-                }
+            update(p, accumulators.slot(p), g) { w, a, g in
+                a = rho * a + (1 - rho) * g * g
+                w -= lr * g / (a.squareRoot() + epsilon)
             }
-            accumulators[ObjectIdentifier(p)] = a
-            p.constraint?.apply(&p.value)
         }
         iterations += 1
     }
@@ -71,7 +64,7 @@ public final class RMSprop: Optimizer {
 public final class Adam: Optimizer {
     public var learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, decay: Float
     private var iterations = 0
-    private var moments: [ObjectIdentifier: ([Float], [Float])] = [:]
+    private var first = Slots(), second = Slots()
 
     public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, decay: Float = 0) {
         self.learningRate = learningRate
@@ -84,17 +77,49 @@ public final class Adam: Optimizer {
     public func step(_ gradients: [(Weight, Tensor)]) {
         let t = Float(iterations + 1)
         let lr = learningRate / (1 + decay * Float(iterations)) * (1 - powf(beta2, t)).squareRoot() / (1 - powf(beta1, t))
+        let (beta1, beta2, epsilon) = (self.beta1, self.beta2, self.epsilon)
         for (p, g) in gradients {
-            var (m, v) = moments[ObjectIdentifier(p)] ?? ([Float](repeating: 0, count: g.count), [Float](repeating: 0, count: g.count))
-            for i in 0..<g.count {
-                let gi = g.storage[i]
-                m[i] = beta1 * m[i] + (1 - beta1) * gi
-                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
-                p.value.storage[i] -= lr * m[i] / (v[i].squareRoot() + epsilon)
+            let m = first.slot(p), v = second.slot(p)
+            v.values.withUnsafeMutableBufferPointer { pv in
+                var i = 0
+                update(p, m, g) { w, m, g in
+                    m = beta1 * m + (1 - beta1) * g
+                    pv[i] = beta2 * pv[i] + (1 - beta2) * g * g
+                    w -= lr * m / (pv[i].squareRoot() + epsilon)
+                    i += 1
+                }
             }
-            moments[ObjectIdentifier(p)] = (m, v)
-            p.constraint?.apply(&p.value)
         }
         iterations += 1
     }
+}
+
+/// Per-weight optimiser state, one buffer per weight, updated in place.
+final class Slot {
+    var values: [Float]
+    init(count: Int) { values = [Float](repeating: 0, count: count) }
+}
+
+struct Slots {
+    private var table: [ObjectIdentifier: Slot] = [:]
+    mutating func slot(_ p: Weight) -> Slot {
+        if let s = table[ObjectIdentifier(p)] { return s }
+        let s = Slot(count: p.value.count)
+        table[ObjectIdentifier(p)] = s
+        return s
+    }
+}
+
+/// Applies `rule(&w, &state, g)` element-wise in place, then the weight's constraint.
+@inline(__always)
+func update(_ p: Weight, _ state: Slot, _ g: Tensor, _ rule: (inout Float, inout Float, Float) -> Void) {
+    precondition(g.count == p.value.count, "optimiser: gradient of \(g.count) values for a weight of \(p.value.count)")
+    g.storage.withUnsafeBufferPointer { pg in
+        state.values.withUnsafeMutableBufferPointer { ps in
+            p.value.storage.withUnsafeMutableBufferPointer { pw in
+                for i in 0..<pg.count { rule(&pw[i], &ps[i], pg[i]) }
+            }
+        }
+    }
+    p.constraint?.apply(&p.value)
 }
