@@ -40,12 +40,19 @@ public func * (s: Float, a: Variable) -> Variable { a * s }
 public prefix func - (a: Variable) -> Variable { unary(a, { -$0 }, { _, _ in -1 }) }
 
 /// An element-wise function with its derivative f'(x, f(x)).
+@inline(__always)
 func unary(_ a: Variable, _ f: (Float) -> Float, _ derivative: @escaping (Float, Float) -> Float) -> Variable {
     let x = a.value
     let y = x.map(f)
     return a.tape.record(y, [a]) { g, _ in
         var out = g.storage
-        for i in 0..<out.count { out[i] *= derivative(x.storage[i], y.storage[i]) }
+        x.storage.withUnsafeBufferPointer { px in
+            y.storage.withUnsafeBufferPointer { py in
+                out.withUnsafeMutableBufferPointer { po in
+                    for i in 0..<po.count { po[i] *= derivative(px[i], py[i]) }
+                }
+            }
+        }
         return [Tensor(shape: x.shape, storage: out)]
     }
 }

@@ -50,10 +50,22 @@ public final class RMSprop: Optimizer {
         let lr = learningRate / (1 + decay * Float(iterations))
         let (rho, epsilon) = (self.rho, self.epsilon)
         for (p, g) in gradients {
-            update(p, accumulators.slot(p), g) { w, a, g in
-                a = rho * a + (1 - rho) * g * g
-                w -= lr * g / (a.squareRoot() + epsilon)
+            // A plain loop over raw buffers, so that the compiler vectorises sqrt and division.
+            let slot = accumulators.slot(p)
+            precondition(g.count == p.value.count && slot.values.count == g.count, "RMSprop: gradient shape")
+            g.storage.withUnsafeBufferPointer { pg in
+                slot.values.withUnsafeMutableBufferPointer { pa in
+                    p.value.storage.withUnsafeMutableBufferPointer { pw in
+                        let (gp, ap, wp) = (pg.baseAddress!, pa.baseAddress!, pw.baseAddress!)
+                        for i in 0..<pg.count {
+                            let a = rho * ap[i] + (1 - rho) * gp[i] * gp[i]
+                            ap[i] = a
+                            wp[i] -= lr * gp[i] / (a.squareRoot() + epsilon)
+                        }
+                    }
+                }
             }
+            p.constraint?.apply(&p.value)
         }
         iterations += 1
     }
