@@ -14,9 +14,7 @@ import UnmixNumerics
         // BatchNorm in training mode, as a function of the input, γ and β.
         let bn = BatchNorm(features: 4)
         c.check("batchnorm (training)", [x, c.tensor([4], low: 0.5, high: 2), c.tensor([4])]) { v in
-            let mu = mean(v[0], axis: 0, keepDims: true)
-            let centred = v[0] - mu
-            return centred / sqrt(mean(square(centred), axis: 0, keepDims: true) + bn.epsilon) * v[1] + v[2]
+            batchNormalized(v[0], gamma: v[1], beta: v[2], epsilon: bn.epsilon).output
         }
         c.check("sum-to-one", [c.tensor([5, 3], low: 0.1, high: 2)]) { v in
             SumToOne()(v[0], ForwardContext(tape: v[0].tape, training: true))

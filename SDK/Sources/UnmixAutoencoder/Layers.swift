@@ -69,23 +69,18 @@ public struct BatchNorm: Layer {
     public func callAsFunction(_ x: Variable, _ c: ForwardContext) -> Variable {
         let features = x.shape.last!
         let flat = reshaped(x, [-1, features])
-        let normalised: Variable
         if c.training {
-            let mu = mean(flat, axis: 0, keepDims: true)
-            let centred = flat - mu
-            let variance = mean(square(centred), axis: 0, keepDims: true)
-            normalised = centred / sqrt(variance + epsilon)
+            let (y, mean, variance) = batchNormalized(flat, gamma: c.variable(gamma), beta: c.variable(beta), epsilon: epsilon)
             // moving ← moving·momentum + batch·(1 − momentum), with the (biased) batch variance.
-            for (moving, batch) in [(movingMean, mu.value), (movingVariance, variance.value)] {
-                for i in 0..<features {
-                    moving.value.storage[i] = moving.value.storage[i] * momentum + batch.storage[i] * (1 - momentum)
-                }
+            for i in 0..<features {
+                movingMean.value.storage[i] = movingMean.value.storage[i] * momentum + mean[i] * (1 - momentum)
+                movingVariance.value.storage[i] = movingVariance.value.storage[i] * momentum + variance[i] * (1 - momentum)
             }
-        } else {
-            let mu = c.tape.constant(movingMean.value.reshaped([1, features]))
-            let variance = c.tape.constant(movingVariance.value.reshaped([1, features]))
-            normalised = (flat - mu) / sqrt(variance + epsilon)
+            return reshaped(y, x.shape)
         }
+        let mu = c.tape.constant(movingMean.value.reshaped([1, features]))
+        let variance = c.tape.constant(movingVariance.value.reshaped([1, features]))
+        let normalised = (flat - mu) / sqrt(variance + epsilon)
         return reshaped(normalised * c.variable(gamma) + c.variable(beta), x.shape)
     }
 

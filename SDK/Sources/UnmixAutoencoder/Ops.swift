@@ -310,3 +310,53 @@ struct ConvGeometry {
         return Tensor(shape: [n, h, w, c], storage: x)
     }
 }
+
+// MARK: - Batch normalisation
+
+/// Batch normalisation in training mode over the rows of x (N, F), fused into one op:
+/// y = γ·(x − μ)/sqrt(σ² + ε) + β with the batch mean μ and biased variance σ² of each column.
+/// Returns y and the batch statistics (for the moving averages).
+public func batchNormalized(_ x: Variable, gamma: Variable, beta: Variable, epsilon: Float)
+    -> (output: Variable, mean: [Float], variance: [Float]) {
+    let xv = x.value, gv = gamma.value, bv = beta.value
+    precondition(xv.rank == 2 && gv.count == xv.shape[1] && bv.count == xv.shape[1], "batchNormalized: x \(xv.shape), γ \(gv.shape), β \(bv.shape)")
+    let (n, f) = (xv.shape[0], xv.shape[1])
+    var mean = [Float](repeating: 0, count: f), variance = [Float](repeating: 0, count: f)
+    for i in 0..<n { for j in 0..<f { mean[j] += xv.storage[i * f + j] } }
+    for j in 0..<f { mean[j] /= Float(n) }
+    for i in 0..<n { for j in 0..<f { let d = xv.storage[i * f + j] - mean[j]; variance[j] += d * d } }
+    for j in 0..<f { variance[j] /= Float(n) }
+    let inverse = variance.map { 1 / ($0 + epsilon).squareRoot() }
+    var xhat = [Float](repeating: 0, count: n * f), y = [Float](repeating: 0, count: n * f)
+    for i in 0..<n {
+        for j in 0..<f {
+            let h = (xv.storage[i * f + j] - mean[j]) * inverse[j]
+            xhat[i * f + j] = h
+            y[i * f + j] = gv.storage[j] * h + bv.storage[j]
+        }
+    }
+    let out = x.tape.record(Tensor(shape: xv.shape, storage: y), [x, gamma, beta]) { g, _ in
+        var dgamma = [Float](repeating: 0, count: f), dbeta = [Float](repeating: 0, count: f)
+        var sumDxhat = [Float](repeating: 0, count: f), sumDxhatXhat = [Float](repeating: 0, count: f)
+        for i in 0..<n {
+            for j in 0..<f {
+                let gi = g.storage[i * f + j], h = xhat[i * f + j]
+                dbeta[j] += gi
+                dgamma[j] += gi * h
+                let dh = gi * gv.storage[j]
+                sumDxhat[j] += dh
+                sumDxhatXhat[j] += dh * h
+            }
+        }
+        var dx = [Float](repeating: 0, count: n * f)
+        let nf = Float(n)
+        for i in 0..<n {
+            for j in 0..<f {
+                let dh = g.storage[i * f + j] * gv.storage[j]
+                dx[i * f + j] = inverse[j] / nf * (nf * dh - sumDxhat[j] - xhat[i * f + j] * sumDxhatXhat[j])
+            }
+        }
+        return [Tensor(shape: xv.shape, storage: dx), Tensor(shape: gv.shape, storage: dgamma), Tensor(shape: bv.shape, storage: dbeta)]
+    }
+    return (out, mean, variance)
+}
