@@ -67,7 +67,7 @@ func pythonBaseline(_ script: String, dir: URL, repeatCount: Int) -> (seconds: D
 let options = parseOptions()
 let registry = PluginRegistry.discover(.standard(explicit: []))
 let plugins = registry.plugins.filter { options.plugins == nil || options.plugins!.contains($0.descriptor.id) }
-let baselines = ["vca": "vca_baseline.py"]
+let baselines = ["vca": "vca_baseline.py", "nmf": "nmf_baseline.py"]
 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-bench-\(getpid())")
 defer { try? FileManager.default.removeItem(at: tmp) }
 
