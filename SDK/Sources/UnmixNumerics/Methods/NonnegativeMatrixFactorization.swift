@@ -155,19 +155,20 @@ public struct NonnegativeMatrixFactorization: Sendable {
     private func coordinateDescent(_ x: UnsafeBufferPointer<Float>, _ p: Int, _ b: Int, _ r: Int,
                                    _ f: inout Factors, _ updateH: Bool,
                                    _ progress: (Int, Double) throws -> Void) rethrows -> Report {
-        var product = [Double](repeating: 0, count: max(p, b) * r)
+        var xtw = [Double](repeating: 0, count: b * r)
         var gram = [Double](repeating: 0, count: r * r)
         var initial = 0.0, ratio = 1.0
         var iteration = 0
         while iteration < maxIterations {
             iteration += 1
-            dataTimes(x, p, b, f.ht, r, into: &product)
             gramMatrix(f.ht, rows: b, r, into: &gram)
-            var violation = Self.coordinateSweep(&f.w, rows: p, r: r, gram: gram, product: product)
+            let hh = gram
+            var violation = dataPass(x, p, b, r, ht: f.ht, w: &f.w, xtw: &xtw, accumulate: updateH) { w, product, rows in
+                Self.coordinateSweep(w, rows: rows, r: r, gram: hh, product: product)
+            }
             if updateH {
-                dataTransposedTimes(x, p, b, f.w, r, into: &product)
                 gramMatrix(f.w, rows: p, r, into: &gram)
-                violation += Self.coordinateSweep(&f.ht, rows: b, r: r, gram: gram, product: product)
+                violation += Self.coordinateSweep(&f.ht, rows: b, r: r, gram: gram, product: xtw)
             }
             if iteration == 1 { initial = violation }
             if initial == 0 { ratio = 0; try progress(iteration, 0); break }
@@ -186,22 +187,28 @@ public struct NonnegativeMatrixFactorization: Sendable {
     /// |min(g, 0)| where W[i,t] was 0 before its update.
     public static func coordinateSweep(_ w: inout [Double], rows: Int, r: Int, gram: [Double], product: [Double]) -> Double {
         precondition(w.count >= rows * r && gram.count >= r * r && product.count >= rows * r, "coordinateSweep: shapes")
+        return w.withUnsafeMutableBufferPointer { pw in
+            product.withUnsafeBufferPointer { pp in
+                coordinateSweep(pw.baseAddress!, rows: rows, r: r, gram: gram, product: pp.baseAddress!)
+            }
+        }
+    }
+
+    /// `coordinateSweep` on raw row-major storage (the hot loop).
+    static func coordinateSweep(_ w: UnsafeMutablePointer<Double>, rows: Int, r: Int, gram: [Double],
+                                product: UnsafePointer<Double>) -> Double {
         var violation = 0.0
-        w.withUnsafeMutableBufferPointer { pw in
-            gram.withUnsafeBufferPointer { pg in
-                product.withUnsafeBufferPointer { pp in
-                    let w = pw.baseAddress!, g = pg.baseAddress!, xp = pp.baseAddress!
-                    for i in 0..<rows {
-                        let wi = w + i * r, pi = xp + i * r
-                        for t in 0..<r {
-                            let gt = g + t * r
-                            var gradient = -pi[t]
-                            for k in 0..<r { gradient += gt[k] * wi[k] }
-                            violation += abs(wi[t] == 0 ? min(gradient, 0) : gradient)
-                            let hessian = gt[t]
-                            if hessian != 0 { wi[t] = max(wi[t] - gradient / hessian, 0) }
-                        }
-                    }
+        gram.withUnsafeBufferPointer { pg in
+            let g = pg.baseAddress!
+            for i in 0..<rows {
+                let wi = w + i * r, pi = product + i * r
+                for t in 0..<r {
+                    let gt = g + t * r
+                    var gradient = -pi[t]
+                    for k in 0..<r { gradient += gt[k] * wi[k] }
+                    violation += abs(wi[t] == 0 ? min(gradient, 0) : gradient)
+                    let hessian = gt[t]
+                    if hessian != 0 { wi[t] = max(wi[t] - gradient / hessian, 0) }
                 }
             }
         }
@@ -213,49 +220,62 @@ public struct NonnegativeMatrixFactorization: Sendable {
                                 _ progress: (Int, Double) throws -> Void) rethrows -> Report {
         let epsilon = Double(Float.ulpOfOne)  // the reference's denominator floor (float32 eps)
         let squaredNorm = columnMeansAndPower(x, pixels: p, bands: b).power * Double(p)
-        var xht = [Double](repeating: 0, count: p * r)     // X·Hᵀ
+        let dataNorm = max(squaredNorm.squareRoot(), .leastNormalMagnitude)
         var xtw = [Double](repeating: 0, count: b * r)     // Xᵀ·W
         var hh = [Double](repeating: 0, count: r * r)      // H·Hᵀ
         var ww = [Double](repeating: 0, count: r * r)      // Wᵀ·W
         var denominatorW = [Double](repeating: 0, count: p * r)
         var denominatorH = [Double](repeating: 0, count: b * r)
         func inner(_ a: [Double], _ c: [Double]) -> Double { zip(a, c).reduce(0) { $0 + $1.0 * $1.1 } }
-        // ‖X − WH‖_F = sqrt(‖X‖² − 2⟨W, X·Hᵀ⟩ + ⟨WᵀW, HHᵀ⟩), with X·Hᵀ current for W and H.
+        // ‖X − WH‖_F = sqrt(‖X‖² − 2⟨W, X·Hᵀ⟩ + ⟨WᵀW, HHᵀ⟩), the cross term from current W and H.
         func error(_ cross: Double) -> Double {
             max(squaredNorm - 2 * cross + inner(ww, hh), 0).squareRoot()
         }
-        dataTimes(x, p, b, f.ht, r, into: &xht)
         gramMatrix(f.ht, rows: b, r, into: &hh)
         gramMatrix(f.w, rows: p, r, into: &ww)
-        let initialError = error(inner(f.w, xht))
+        let initialCross = dataPass(x, p, b, r, ht: f.ht, w: &f.w, xtw: &xtw, accumulate: false) { w, product, rows in
+            var s = 0.0
+            for i in 0..<(rows * r) { s += w[i] * product[i] }
+            return s
+        }
+        let initialError = error(initialCross)
         var previous = initialError
         var iteration = 0
-        var relative = initialError / max(squaredNorm.squareRoot(), .leastNormalMagnitude)
+        var relative = initialError / dataNorm
         while iteration < maxIterations {
             iteration += 1
-            dataTimes(x, p, b, f.ht, r, into: &xht)
-            gramMatrix(f.ht, rows: b, r, into: &hh)
-            timesSmall(f.w, rows: p, r, hh, into: &denominatorW)
-            for i in f.w.indices {
-                let d = denominatorW[i]
-                f.w[i] *= xht[i] / (d == 0 ? epsilon : d)
+            let fixedH = hh
+            // W ← W ∘ (X·Hᵀ) / (W·HHᵀ), block by block; returns ⟨W_new, X·Hᵀ⟩.
+            let crossW = denominatorW.withUnsafeMutableBufferPointer { pd in
+                dataPass(x, p, b, r, ht: f.ht, w: &f.w, xtw: &xtw, accumulate: updateH) { w, product, rows in
+                    timesSmall(UnsafePointer(w), rows: rows, r, fixedH, into: pd.baseAddress!)
+                    var s = 0.0
+                    for i in 0..<(rows * r) {
+                        let den = pd[i]
+                        w[i] *= product[i] / (den == 0 ? epsilon : den)
+                        s += w[i] * product[i]
+                    }
+                    return s
+                }
             }
             gramMatrix(f.w, rows: p, r, into: &ww)
+            var cross = crossW
             if updateH {
-                dataTransposedTimes(x, p, b, f.w, r, into: &xtw)
-                timesSmall(f.ht, rows: b, r, ww, into: &denominatorH)
+                f.ht.withUnsafeBufferPointer { ph in
+                    timesSmall(ph.baseAddress!, rows: b, r, ww, into: &denominatorH)
+                }
+                cross = 0
                 for i in f.ht.indices {
                     let d = denominatorH[i]
                     f.ht[i] *= xtw[i] / (d == 0 ? epsilon : d)
+                    cross += f.ht[i] * xtw[i]       // ⟨H_new, Xᵀ·W_new⟩
                 }
                 gramMatrix(f.ht, rows: b, r, into: &hh)
             }
             try progress(iteration, relative)
             if tol > 0 && iteration % 10 == 0 {
-                // ⟨W, X·Hᵀ⟩ = ⟨H, WᵀX⟩: with H updated, Xᵀ·W (from the current W) is the fresh one.
-                if !updateH { dataTransposedTimes(x, p, b, f.w, r, into: &xtw) }
-                let e = error(inner(f.ht, xtw))
-                relative = e / max(squaredNorm.squareRoot(), .leastNormalMagnitude)
+                let e = error(cross)
+                relative = e / dataNorm
                 if initialError == 0 || (previous - e) / initialError < tol { break }
                 previous = e
             }
@@ -264,38 +284,62 @@ public struct NonnegativeMatrixFactorization: Sendable {
     }
 }
 
-// MARK: - BLAS shims
-
-/// out (P × r) = X (P × B, single precision) · F, for F (B × r) given in double.
-///
-/// The corresponding C function is `cblas_sgemm`.
-private func dataTimes(_ x: UnsafeBufferPointer<Float>, _ p: Int, _ b: Int, _ f: [Double], _ r: Int,
-                       into out: inout [Double]) {
-    let ff = f.map(Float.init)
-    var result = [Float](repeating: 0, count: p * r)
-    ff.withUnsafeBufferPointer { pf in
-        result.withUnsafeMutableBufferPointer { po in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(p), blasint(r), blasint(b), 1,
-                        x.baseAddress, blasint(b), pf.baseAddress, blasint(r), 0, po.baseAddress, blasint(r))
+/// One pass over the data X (P × B, single precision) in blocks of rows small enough to stay in
+/// cache: for each block, the product X_blk·Hᵀ (from `ht`, B × r, fixed for the pass) is formed,
+/// `update(w, product, rows)` updates that block of W in place (rows are independent given H, so
+/// this is exact) and, when `xtw` is given, X_blkᵀ·W_blk with the updated block is accumulated
+/// into `xtw` (B × r, overwritten; untouched unless `accumulate`). The data are read from memory once for both products.
+/// Returns the sum of what `update` returned.
+private func dataPass(_ x: UnsafeBufferPointer<Float>, _ p: Int, _ b: Int, _ r: Int, ht: [Double],
+                      w: inout [Double], xtw: inout [Double], accumulate: Bool,
+                      update: (UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int) -> Double) -> Double {
+    let block = max(8, min(p, 65_536 / max(b, 1)))
+    let htf = ht.map(Float.init)
+    var productF = [Float](repeating: 0, count: block * r)
+    var product = [Double](repeating: 0, count: block * r)
+    var wf = [Float](repeating: 0, count: block * r)
+    var partial = [Float](repeating: 0, count: b * r)
+    if accumulate { for i in 0..<(b * r) { xtw[i] = 0 } }
+    var total = 0.0
+    w.withUnsafeMutableBufferPointer { pw in
+        var start = 0
+        while start < p {
+            let rows = min(block, p - start)
+            let xb = x.baseAddress! + start * b
+            let wb = pw.baseAddress! + start * r
+            multiplyBlock(xb, rows, b, htf, r, transpose: false, into: &productF)
+            for i in 0..<(rows * r) { product[i] = Double(productF[i]) }
+            total += product.withUnsafeBufferPointer { update(wb, $0.baseAddress!, rows) }
+            if accumulate {
+                for i in 0..<(rows * r) { wf[i] = Float(wb[i]) }
+                multiplyBlock(xb, rows, b, wf, r, transpose: true, into: &partial)
+                for i in 0..<(b * r) { xtw[i] += Double(partial[i]) }
+            }
+            start += rows
         }
     }
-    for i in 0..<(p * r) { out[i] = Double(result[i]) }
+    return total
 }
 
-/// out (B × r) = Xᵀ · F, for X (P × B, single precision) and F (P × r) given in double.
+// MARK: - BLAS shims
+
+/// out (rows × r) = X_blk · F (F: B × r) or, with `transpose`, out (B × r) = X_blkᵀ · F
+/// (F: rows × r), for a block X_blk (rows × B, single precision, row-major).
 ///
 /// The corresponding C function is `cblas_sgemm`.
-private func dataTransposedTimes(_ x: UnsafeBufferPointer<Float>, _ p: Int, _ b: Int, _ f: [Double], _ r: Int,
-                                 into out: inout [Double]) {
-    let ff = f.map(Float.init)
-    var result = [Float](repeating: 0, count: b * r)
-    ff.withUnsafeBufferPointer { pf in
-        result.withUnsafeMutableBufferPointer { po in
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(b), blasint(r), blasint(p), 1,
-                        x.baseAddress, blasint(b), pf.baseAddress, blasint(r), 0, po.baseAddress, blasint(r))
+private func multiplyBlock(_ x: UnsafePointer<Float>, _ rows: Int, _ b: Int, _ f: [Float], _ r: Int,
+                           transpose: Bool, into out: inout [Float]) {
+    f.withUnsafeBufferPointer { pf in
+        out.withUnsafeMutableBufferPointer { po in
+            if transpose {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(b), blasint(r), blasint(rows), 1,
+                            x, blasint(b), pf.baseAddress, blasint(r), 0, po.baseAddress, blasint(r))
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(r), blasint(b), 1,
+                            x, blasint(b), pf.baseAddress, blasint(r), 0, po.baseAddress, blasint(r))
+            }
         }
     }
-    for i in 0..<(b * r) { out[i] = Double(result[i]) }
 }
 
 /// out (r × r) = Fᵀ·F for F (rows × r), both triangles.
@@ -313,13 +357,9 @@ private func gramMatrix(_ f: [Double], rows: Int, _ r: Int, into out: inout [Dou
 /// out (rows × r) = F (rows × r) · S (r × r).
 ///
 /// The corresponding C function is `cblas_dgemm`.
-private func timesSmall(_ f: [Double], rows: Int, _ r: Int, _ s: [Double], into out: inout [Double]) {
-    f.withUnsafeBufferPointer { pf in
-        s.withUnsafeBufferPointer { ps in
-            out.withUnsafeMutableBufferPointer { po in
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(r), blasint(r), 1,
-                            pf.baseAddress, blasint(r), ps.baseAddress, blasint(r), 0, po.baseAddress, blasint(r))
-            }
-        }
+private func timesSmall(_ f: UnsafePointer<Double>, rows: Int, _ r: Int, _ s: [Double], into out: UnsafeMutablePointer<Double>) {
+    s.withUnsafeBufferPointer { ps in
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(r), blasint(r), 1,
+                    f, blasint(r), ps.baseAddress, blasint(r), 0, out, blasint(r))
     }
 }
