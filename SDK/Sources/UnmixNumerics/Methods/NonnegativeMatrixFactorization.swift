@@ -142,7 +142,7 @@ public struct NonnegativeMatrixFactorization: Sendable {
     /// `progress(iteration, criterion)` is called after every iteration and may throw to stop.
     public func solve(_ data: UnsafeBufferPointer<Float>, pixels: Int, bands: Int, r: Int,
                       factors: inout Factors, updateH: Bool = true,
-                      progress: (Int, Double) throws -> Void = { _, _ in }) rethrows -> Report {
+                      progress: (Int, Double) throws -> Void) rethrows -> Report {
         precondition(factors.w.count == pixels * r && factors.ht.count == bands * r, "NMF solve: factor shapes")
         switch solver {
         case .cd:
@@ -226,55 +226,41 @@ public struct NonnegativeMatrixFactorization: Sendable {
         var ww = [Double](repeating: 0, count: r * r)      // Wᵀ·W
         var denominatorW = [Double](repeating: 0, count: p * r)
         var denominatorH = [Double](repeating: 0, count: b * r)
-        func inner(_ a: [Double], _ c: [Double]) -> Double { zip(a, c).reduce(0) { $0 + $1.0 * $1.1 } }
-        // ‖X − WH‖_F = sqrt(‖X‖² − 2⟨W, X·Hᵀ⟩ + ⟨WᵀW, HHᵀ⟩), the cross term from current W and H.
-        func error(_ cross: Double) -> Double {
-            max(squaredNorm - 2 * cross + inner(ww, hh), 0).squareRoot()
-        }
         gramMatrix(f.ht, rows: b, r, into: &hh)
-        gramMatrix(f.w, rows: p, r, into: &ww)
-        let initialCross = dataPass(x, p, b, r, ht: f.ht, w: &f.w, xtw: &xtw, accumulate: false) { w, product, rows in
-            var s = 0.0
-            for i in 0..<(rows * r) { s += w[i] * product[i] }
-            return s
-        }
-        let initialError = error(initialCross)
+        // ‖X − WH‖_F directly (not by the trace identity, whose cancellation in single-precision
+        // products would blur small differences between checks).
+        let initialError = residualNorm(x, p, b, r, w: f.w, ht: f.ht)
         var previous = initialError
         var iteration = 0
         var relative = initialError / dataNorm
         while iteration < maxIterations {
             iteration += 1
             let fixedH = hh
-            // W ← W ∘ (X·Hᵀ) / (W·HHᵀ), block by block; returns ⟨W_new, X·Hᵀ⟩.
-            let crossW = denominatorW.withUnsafeMutableBufferPointer { pd in
+            // W ← W ∘ (X·Hᵀ) / (W·HHᵀ), block by block.
+            _ = denominatorW.withUnsafeMutableBufferPointer { pd in
                 dataPass(x, p, b, r, ht: f.ht, w: &f.w, xtw: &xtw, accumulate: updateH) { w, product, rows in
                     timesSmall(UnsafePointer(w), rows: rows, r, fixedH, into: pd.baseAddress!)
-                    var s = 0.0
                     for i in 0..<(rows * r) {
                         let den = pd[i]
                         w[i] *= product[i] / (den == 0 ? epsilon : den)
-                        s += w[i] * product[i]
                     }
-                    return s
+                    return 0
                 }
             }
             gramMatrix(f.w, rows: p, r, into: &ww)
-            var cross = crossW
             if updateH {
                 f.ht.withUnsafeBufferPointer { ph in
                     timesSmall(ph.baseAddress!, rows: b, r, ww, into: &denominatorH)
                 }
-                cross = 0
                 for i in f.ht.indices {
                     let d = denominatorH[i]
                     f.ht[i] *= xtw[i] / (d == 0 ? epsilon : d)
-                    cross += f.ht[i] * xtw[i]       // ⟨H_new, Xᵀ·W_new⟩
                 }
                 gramMatrix(f.ht, rows: b, r, into: &hh)
             }
             try progress(iteration, relative)
             if tol > 0 && iteration % 10 == 0 {
-                let e = error(cross)
+                let e = residualNorm(x, p, b, r, w: f.w, ht: f.ht)
                 relative = e / dataNorm
                 if initialError == 0 || (previous - e) / initialError < tol { break }
                 previous = e
@@ -322,6 +308,34 @@ private func dataPass(_ x: UnsafeBufferPointer<Float>, _ p: Int, _ b: Int, _ r: 
 }
 
 // MARK: - BLAS shims
+
+/// ‖X − W·H‖_F for W (P × r) and Hᵀ (B × r), block by block (W·H in single precision, the
+/// squared differences summed in double).
+private func residualNorm(_ x: UnsafeBufferPointer<Float>, _ p: Int, _ b: Int, _ r: Int, w: [Double], ht: [Double]) -> Double {
+    let block = max(8, min(p, 65_536 / max(b, 1)))
+    var hf = [Float](repeating: 0, count: r * b)
+    for k in 0..<r { for j in 0..<b { hf[k * b + j] = Float(ht[j * r + k]) } }
+    var wf = [Float](repeating: 0, count: block * r)
+    var model = [Float](repeating: 0, count: block * b)
+    var sum = 0.0
+    var start = 0
+    while start < p {
+        let rows = min(block, p - start)
+        for i in 0..<(rows * r) { wf[i] = Float(w[start * r + i]) }
+        hf.withUnsafeBufferPointer { ph in
+            wf.withUnsafeBufferPointer { pw in
+                model.withUnsafeMutableBufferPointer { pm in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(b), blasint(r), 1,
+                                pw.baseAddress, blasint(r), ph.baseAddress, blasint(b), 0, pm.baseAddress, blasint(b))
+                }
+            }
+        }
+        let xb = start * b
+        for i in 0..<(rows * b) { let d = Double(x[xb + i]) - Double(model[i]); sum += d * d }
+        start += rows
+    }
+    return sum.squareRoot()
+}
 
 /// out (rows × r) = X_blk · F (F: B × r) or, with `transpose`, out (B × r) = X_blkᵀ · F
 /// (F: rows × r), for a block X_blk (rows × B, single precision, row-major).
