@@ -163,7 +163,7 @@ public struct NonnegativeMatrixFactorization: Sendable {
             iteration += 1
             gramMatrix(f.ht, rows: b, r, into: &gram)
             let hh = gram
-            var violation = dataPass(x, p, b, r, ht: f.ht, w: &f.w, xtw: &xtw, accumulate: updateH) { w, product, rows in
+            var violation = dataPass(x, p, b, r, ht: f.ht, w: &f.w, xtw: &xtw, accumulate: updateH) { w, product, rows, _ in
                 Self.coordinateSweep(w, rows: rows, r: r, gram: hh, product: product)
             }
             if updateH {
@@ -238,10 +238,11 @@ public struct NonnegativeMatrixFactorization: Sendable {
             let fixedH = hh
             // W ← W ∘ (X·Hᵀ) / (W·HHᵀ), block by block.
             _ = denominatorW.withUnsafeMutableBufferPointer { pd in
-                dataPass(x, p, b, r, ht: f.ht, w: &f.w, xtw: &xtw, accumulate: updateH) { w, product, rows in
-                    timesSmall(UnsafePointer(w), rows: rows, r, fixedH, into: pd.baseAddress!)
+                dataPass(x, p, b, r, ht: f.ht, w: &f.w, xtw: &xtw, accumulate: updateH) { w, product, rows, first in
+                    let d = pd.baseAddress! + first * r
+                    timesSmall(UnsafePointer(w), rows: rows, r, fixedH, into: d)
                     for i in 0..<(rows * r) {
-                        let den = pd[i]
+                        let den = d[i]
                         w[i] *= product[i] / (den == 0 ? epsilon : den)
                     }
                     return 0
@@ -272,39 +273,65 @@ public struct NonnegativeMatrixFactorization: Sendable {
 
 /// One pass over the data X (P × B, single precision) in blocks of rows small enough to stay in
 /// cache: for each block, the product X_blk·Hᵀ (from `ht`, B × r, fixed for the pass) is formed,
-/// `update(w, product, rows)` updates that block of W in place (rows are independent given H, so
-/// this is exact) and, when `xtw` is given, X_blkᵀ·W_blk with the updated block is accumulated
-/// into `xtw` (B × r, overwritten; untouched unless `accumulate`). The data are read from memory once for both products.
+/// `update(w, product, rows, firstRow)` updates that block of W in place (rows are independent
+/// given H, so this is exact) and, when `accumulate`, X_blkᵀ·W_blk with the updated block is
+/// summed into `xtw` (B × r, overwritten). The data are read from memory once for both products.
 /// Returns the sum of what `update` returned.
+///
+/// The pixels are split into two fixed halves run on two threads (BLAS single-threaded meanwhile,
+/// so the two cores are not oversubscribed); the halves' sums are added in a fixed order, so the
+/// result does not depend on scheduling.
 private func dataPass(_ x: UnsafeBufferPointer<Float>, _ p: Int, _ b: Int, _ r: Int, ht: [Double],
                       w: inout [Double], xtw: inout [Double], accumulate: Bool,
-                      update: (UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int) -> Double) -> Double {
+                      update: (UnsafeMutablePointer<Double>, UnsafePointer<Double>, Int, Int) -> Double) -> Double {
     let block = max(8, min(p, 65_536 / max(b, 1)))
+    let blocks = (p + block - 1) / block
+    let chunks = blocks >= 2 ? 2 : 1
     let htf = ht.map(Float.init)
-    var productF = [Float](repeating: 0, count: block * r)
-    var product = [Double](repeating: 0, count: block * r)
-    var wf = [Float](repeating: 0, count: block * r)
-    var partial = [Float](repeating: 0, count: b * r)
-    if accumulate { for i in 0..<(b * r) { xtw[i] = 0 } }
-    var total = 0.0
+    var totals = [Double](repeating: 0, count: chunks)
+    var partials = [[Double]](repeating: [], count: chunks)
     w.withUnsafeMutableBufferPointer { pw in
-        var start = 0
-        while start < p {
-            let rows = min(block, p - start)
-            let xb = x.baseAddress! + start * b
-            let wb = pw.baseAddress! + start * r
-            multiplyBlock(xb, rows, b, htf, r, transpose: false, into: &productF)
-            for i in 0..<(rows * r) { product[i] = Double(productF[i]) }
-            total += product.withUnsafeBufferPointer { update(wb, $0.baseAddress!, rows) }
-            if accumulate {
-                for i in 0..<(rows * r) { wf[i] = Float(wb[i]) }
-                multiplyBlock(xb, rows, b, wf, r, transpose: true, into: &partial)
-                for i in 0..<(b * r) { xtw[i] += Double(partial[i]) }
+        let base = pw.baseAddress!
+        totals.withUnsafeMutableBufferPointer { pt in
+            partials.withUnsafeMutableBufferPointer { pp in
+                let threads = blasThreads()
+                if chunks > 1 { setBLASThreads(1) }
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    let first = chunk * ((blocks + chunks - 1) / chunks) * block
+                    let last = chunk == chunks - 1 ? p : min(p, first + ((blocks + chunks - 1) / chunks) * block)
+                    var productF = [Float](repeating: 0, count: block * r)
+                    var product = [Double](repeating: 0, count: block * r)
+                    var wf = [Float](repeating: 0, count: block * r)
+                    var partial = [Float](repeating: 0, count: b * r)
+                    var sum = [Double](repeating: 0, count: accumulate ? b * r : 0)
+                    var total = 0.0
+                    var start = first
+                    while start < last {
+                        let rows = min(block, last - start)
+                        let xb = x.baseAddress! + start * b
+                        let wb = base + start * r
+                        multiplyBlock(xb, rows, b, htf, r, transpose: false, into: &productF)
+                        for i in 0..<(rows * r) { product[i] = Double(productF[i]) }
+                        total += product.withUnsafeBufferPointer { update(wb, $0.baseAddress!, rows, start) }
+                        if accumulate {
+                            for i in 0..<(rows * r) { wf[i] = Float(wb[i]) }
+                            multiplyBlock(xb, rows, b, wf, r, transpose: true, into: &partial)
+                            for i in 0..<(b * r) { sum[i] += Double(partial[i]) }
+                        }
+                        start += rows
+                    }
+                    pt[chunk] = total
+                    pp[chunk] = sum
+                }
+                if chunks > 1 { setBLASThreads(threads) }
             }
-            start += rows
         }
     }
-    return total
+    if accumulate {
+        for i in 0..<(b * r) { xtw[i] = 0 }
+        for part in partials { for i in 0..<(b * r) { xtw[i] += part[i] } }
+    }
+    return totals.reduce(0, +)
 }
 
 // MARK: - BLAS shims
