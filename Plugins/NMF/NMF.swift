@@ -12,7 +12,8 @@ import UnmixSDK
 ///
 /// `sum_to_one`: first the components are rescaled (W·diag(c), diag(1/c)·H, so W·H is unchanged)
 /// with c ≥ 0 the non-negative least-squares solution of W·c ≈ 1 (coordinate descent to
-/// convergence; a component with c = 0 keeps its scale); then each row of W is divided by its
+/// convergence; a component with c = 0 is instead scaled so that its spectrum's total Σ_b H is the
+/// mean total of the other rescaled spectra); then each row of W is divided by its
 /// sum, which changes W·H only where the rescaled rows did not already sum to one. A pixel whose
 /// row sums to 0 (modelled as the zero spectrum) gets equal shares 1/R, logged as a warning.
 struct NMF: StatefulUnmixer {
@@ -106,7 +107,8 @@ struct NMF: StatefulUnmixer {
         return Matrix(rows: cube.pixels, cols: r, storage: w)
     }
 
-    /// W·diag(c), diag(1/c)·H with c ≥ 0 the least-squares solution of W·c ≈ 1.
+    /// W·diag(c), diag(1/c)·H with c ≥ 0 the least-squares solution of W·c ≈ 1 (c = 0 replaced
+    /// as described in the type's documentation).
     static func rescaleComponents(_ f: inout NonnegativeMatrixFactorization.Factors, pixels: Int, bands: Int, r: Int) {
         let w = Matrix(rows: pixels, cols: r, storage: f.w)
         let g = gram(w).storage
@@ -118,7 +120,17 @@ struct NMF: StatefulUnmixer {
             if sweep == 0 { first = v }
             if v <= 1e-12 * first || first == 0 { break }
         }
-        for k in 0..<r where c[k] > 0 && c[k].isFinite {
+        // A component with c = 0 (it would only worsen the fit of the row sums) is put on the scale
+        // of the others instead: its spectrum gets the mean total (Σ_b H) of the rescaled ones.
+        var total = [Double](repeating: 0, count: r)
+        for b in 0..<bands { for k in 0..<r { total[k] += f.ht[b * r + k] } }
+        let kept = (0..<r).filter { c[$0] > 0 && c[$0].isFinite }
+        if kept.isEmpty { return }
+        let meanTotal = kept.map { total[$0] / c[$0] }.reduce(0, +) / Double(kept.count)
+        for k in 0..<r where !(c[k] > 0 && c[k].isFinite) {
+            c[k] = total[k] > 0 && meanTotal > 0 ? total[k] / meanTotal : 1
+        }
+        for k in 0..<r {
             for p in 0..<pixels { f.w[p * r + k] *= c[k] }
             for b in 0..<bands { f.ht[b * r + k] /= c[k] }
         }
