@@ -5,6 +5,7 @@ import PackageDescription
 /// (`lib<product>.so`, which the host discovers by its `libunmix_` prefix).
 let firstPartyPlugins: [(folder: String, product: String)] = [
     ("VCA", "unmix_vca"),
+    ("NMF", "unmix_nmf"),
     ("ICA", "unmix_ica"),
     ("BLU", "unmix_blu"),
     ("DAEU", "unmix_daeu"),

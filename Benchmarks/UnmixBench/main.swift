@@ -69,6 +69,7 @@ let registry = PluginRegistry.discover(.standard(explicit: []))
 let plugins = registry.plugins.filter { options.plugins == nil || options.plugins!.contains($0.descriptor.id) }
 let baselines = [
     "vca": "vca_baseline.py",
+    "nmf": "nmf_baseline.py",
     "ica": "ica_baseline.py",
     "blu": "blu_baseline.py",
     "daeu": "daeu_baseline.py",
