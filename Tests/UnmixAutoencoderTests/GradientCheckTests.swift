@@ -135,6 +135,23 @@ struct GradientCheck {
         } } }
     }
 
+    /// A tape is freed once its last variable goes: no op's pullback may hold the tape (a
+    /// leak of every training step's graph otherwise).
+    @Test func tapesAreFreed() {
+        weak var weakTape: Tape?
+        do {
+            let tape = Tape()
+            weakTape = tape
+            let x = tape.parameter(Tensor([[1, 2], [3, 4]])), k = tape.constant(Tensor(shape: [2], storage: [1, 2]))
+            var y = softmax(x + k) - k * x / (k + 1)
+            y = l2Normalized(relu(y)) + square(exp(y))
+            let bn = batchNormalized(y, gamma: tape.parameter(Tensor(shape: [2], repeating: 1)), beta: k, epsilon: 1e-3).output
+            let loss = mean(arccos(clamp(sum(matmul(transposed(bn), reshaped(x, [2, 2])), axis: 0) * 0.01, min: -1, max: 1)))
+            _ = tape.gradients(of: loss, wrt: [x])
+        }
+        #expect(weakTape == nil, "the tape outlived its variables")
+    }
+
     /// A variable used twice accumulates both contributions; a constant gets none.
     @Test func fanOutAndConstants() {
         let tape = Tape()

@@ -6,13 +6,18 @@ import Foundation
 
 // MARK: - Arithmetic
 
+// Pullbacks capture tensors and shapes, never `Variable`s: a Variable holds its tape, and a
+// tape holding a closure that holds the tape would never be freed.
+
 public func + (a: Variable, b: Variable) -> Variable {
-    a.tape.record(broadcast(a.value, b.value, +), [a, b]) { g, _ in [sumToShape(g, a.shape), sumToShape(g, b.shape)] }
+    let (sa, sb) = (a.shape, b.shape)
+    return a.tape.record(broadcast(a.value, b.value, +), [a, b]) { g, _ in [sumToShape(g, sa), sumToShape(g, sb)] }
 }
 
 public func - (a: Variable, b: Variable) -> Variable {
-    a.tape.record(broadcast(a.value, b.value, -), [a, b]) { g, _ in
-        [sumToShape(g, a.shape), sumToShape(g.map { -$0 }, b.shape)]
+    let (sa, sb) = (a.shape, b.shape)
+    return a.tape.record(broadcast(a.value, b.value, -), [a, b]) { g, _ in
+        [sumToShape(g, sa), sumToShape(g.map { -$0 }, sb)]
     }
 }
 
