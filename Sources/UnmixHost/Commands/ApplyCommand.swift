@@ -54,26 +54,17 @@ enum ApplyCommand {
             "input": ["path": input.path, "rows": cube.rows, "cols": cube.cols, "bands": cube.bands],
             "abundances_seconds": seconds, "reconstruction_rmse": rmse,
         ]
-        var scoreLine = ""
-        if let truth = input.truth, truth.r == model.r {
-            let result = RunResult(r: model.r, endmembers: model.endmembers, abundances: abundances, fitSeconds: 0,
-                                   abundanceSeconds: seconds, rmse: rmse)
-            let score = Score(truth: truth, result: result, pixels: cube.pixels, bands: cube.bands)
-            report["metrics"] = ["sad": score.sad, "sad_mean": score.sadMean, "nmse": score.nmse, "nmse_mean": score.nmseMean,
-                                 "truth": truth.source]
-            scoreLine = String(format: ", mean SAD %.4f rad, mean NMSE %.4f", score.sadMean, score.nmseMean)
-        }
+        let result = RunResult(r: model.r, endmembers: model.endmembers, abundances: abundances, fitSeconds: 0,
+                               abundanceSeconds: seconds, rmse: rmse)
+        let score = scoreReport(input, result)
+        report["metrics"] = score?.entry
         let json = jsonText(report)
-        try OutputDirectory.write(out) { dir in
-            try NPY.write(model.endmembers, shape: [model.r, cube.bands], to: dir.appendingPathComponent("endmembers.npy"))
-            try NPY.write(abundances, shape: [cube.rows, cube.cols, model.r], to: dir.appendingPathComponent("abundances.npy"))
-            try Data((json + "\n").utf8).write(to: dir.appendingPathComponent("run.json"))
-        }
+        try writeRunFolder(out, result, cube: cube, json: json)
         if args.flag("--json") {
             print(json)
         } else {
             print("\(d.id) \(d.version) model \(modelPath) on \(input.path) (\(cube.rows)×\(cube.cols)×\(cube.bands)), R = \(model.r)")
-            print(String(format: "abundances %.3f s, reconstruction RMSE %.4g", seconds, rmse) + scoreLine)
+            print(String(format: "abundances %.3f s, reconstruction RMSE %.4g", seconds, rmse) + (score?.line ?? ""))
             print("wrote endmembers.npy, abundances.npy and run.json to \(out)")
         }
         return 0

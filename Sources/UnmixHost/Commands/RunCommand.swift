@@ -63,19 +63,10 @@ enum RunCommand {
             "fit_seconds": result.fitSeconds, "abundances_seconds": result.abundanceSeconds,
             "reconstruction_rmse": result.rmse,
         ]
-        var scoreLine = ""
-        if let truth = plan.input.truth, truth.r == plan.r {
-            let score = Score(truth: truth, result: result, pixels: cube.pixels, bands: cube.bands)
-            report["metrics"] = ["sad": score.sad, "sad_mean": score.sadMean, "nmse": score.nmse, "nmse_mean": score.nmseMean,
-                                 "truth": truth.source]
-            scoreLine = String(format: ", mean SAD %.4f rad, mean NMSE %.4f", score.sadMean, score.nmseMean)
-        }
+        let score = scoreReport(plan.input, result)
+        report["metrics"] = score?.entry
         let json = jsonText(report)
-        try OutputDirectory.write(out) { dir in
-            try NPY.write(result.endmembers, shape: [plan.r, cube.bands], to: dir.appendingPathComponent("endmembers.npy"))
-            try NPY.write(result.abundances, shape: [cube.rows, cube.cols, plan.r], to: dir.appendingPathComponent("abundances.npy"))
-            try Data((json + "\n").utf8).write(to: dir.appendingPathComponent("run.json"))
-        }
+        try writeRunFolder(out, result, cube: cube, json: json)
         if let modelPath {
             let state = try instance.saveState() ?? []
             let model = ModelFile(pluginID: d.id, pluginVersion: d.version, values: plan.values,
@@ -87,7 +78,7 @@ enum RunCommand {
             print(json)
         } else {
             print("\(d.id) \(d.version) on \(plan.input.path) (\(cube.rows)×\(cube.cols)×\(cube.bands)), R = \(plan.r), seed \(plan.seed)")
-            print(String(format: "fit %.3f s, abundances %.3f s, reconstruction RMSE %.4g", result.fitSeconds, result.abundanceSeconds, result.rmse) + scoreLine)
+            print(String(format: "fit %.3f s, abundances %.3f s, reconstruction RMSE %.4g", result.fitSeconds, result.abundanceSeconds, result.rmse) + (score?.line ?? ""))
             print("wrote endmembers.npy, abundances.npy and run.json to \(out)" + (modelPath.map { ", the model to \($0)" } ?? ""))
         }
         return 0

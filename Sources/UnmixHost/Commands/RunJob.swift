@@ -53,3 +53,22 @@ public func runPlugin(_ library: PluginLibrary, cube: CubeData, r: Int, values: 
     return (RunResult(r: r, endmembers: endmembers, abundances: abundances, fitSeconds: t1 - t0,
                       abundanceSeconds: t2 - t1, rmse: rmse), instance)
 }
+
+/// The `metrics` entry of run.json and the end of the printed summary, when the input has a
+/// ground truth of the same R.
+func scoreReport(_ input: Input, _ result: RunResult) -> (entry: [String: Any], line: String)? {
+    guard let truth = input.truth, truth.r == result.r else { return nil }
+    let score = Score(truth: truth, result: result, pixels: input.cube.pixels, bands: input.cube.bands)
+    return (["sad": score.sad, "sad_mean": score.sadMean, "nmse": score.nmse, "nmse_mean": score.nmseMean, "truth": truth.source],
+            String(format: ", mean SAD %.4f rad, mean NMSE %.4f", score.sadMean, score.nmseMean))
+}
+
+/// Writes DIR/endmembers.npy (R, bands), DIR/abundances.npy (rows, cols, R) and DIR/run.json,
+/// all or nothing.
+func writeRunFolder(_ out: String, _ result: RunResult, cube: CubeData, json: String) throws {
+    try OutputDirectory.write(out) { dir in
+        try NPY.write(result.endmembers, shape: [result.r, cube.bands], to: dir.appendingPathComponent("endmembers.npy"))
+        try NPY.write(result.abundances, shape: [cube.rows, cube.cols, result.r], to: dir.appendingPathComponent("abundances.npy"))
+        try Data((json + "\n").utf8).write(to: dir.appendingPathComponent("run.json"))
+    }
+}
