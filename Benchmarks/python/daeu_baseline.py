@@ -8,18 +8,16 @@ notebook's SAD loss. Needs tensorflow-cpu and tf-keras (TF_USE_LEGACY_KERAS=1); 
 
 usage: python3 daeu_baseline.py DATASET_DIR REPEAT
 """
-import json
 import os
-import sys
-import time
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
+
+import bench_common
 import tensorflow as tf
 import tf_keras as keras
-from scipy.optimize import linear_sum_assignment
 
 
 class SparseReLU(keras.layers.Layer):
@@ -58,31 +56,16 @@ def build(bands, r):
     return model, keras.Model(x, abundances)
 
 
-def main():
-    folder, repeat = sys.argv[1], min(int(sys.argv[2]), 2)
-    cube = np.load(f"{folder}/cube.npy").astype(np.float32)
-    truth = np.load(f"{folder}/endmembers.npy").astype(np.float64)
-    r, bands = truth.shape
+def fit(cube, r, seed):
+    bands = cube.shape[-1]
     y = cube.reshape(-1, bands)
     y = y / y.max()
-    times, sads = [], []
-    for seed in range(repeat):
-        tf.keras.utils.set_random_seed(seed)
-        rng = np.random.default_rng(seed)
-        train = y[rng.integers(0, y.shape[0], 2000)]
-        t0 = time.perf_counter()
-        model, encoder = build(bands, r)
-        model.fit(train, train, batch_size=6, epochs=40, verbose=0)
-        encoder.predict(y, verbose=0)
-        times.append(time.perf_counter() - t0)
-        e = model.layers[-1].get_weights()[0]
-        tn = truth / np.linalg.norm(truth, axis=1, keepdims=True)
-        en = e / np.linalg.norm(e, axis=1, keepdims=True)
-        sad = np.arccos(np.clip(tn @ en.T, -1, 1))
-        rows, cols = linear_sum_assignment(sad)
-        sads.append(float(sad[rows, cols].mean()))
-    print(json.dumps({"median_seconds": float(np.median(times)), "sad_mean": float(np.mean(sads))}))
-
+    tf.keras.utils.set_random_seed(seed)
+    train = y[np.random.default_rng(seed).integers(0, y.shape[0], 2000)]
+    model, encoder = build(bands, r)
+    model.fit(train, train, batch_size=6, epochs=40, verbose=0)
+    encoder.predict(y, verbose=0)
+    return model.layers[-1].get_weights()[0]
 
 if __name__ == "__main__":
-    main()
+    bench_common.main(fit, dtype=np.float32, max_repeat=2)

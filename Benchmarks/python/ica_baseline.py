@@ -13,13 +13,11 @@ Both sides are timed on the same cube in the same run (fit + abundances: the loa
 
 usage: python3 ica_baseline.py DATASET_DIR REPEAT   -> prints JSON {median_seconds, sad_mean}
 """
-import json
-import sys
-import time
 import warnings
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+
+import bench_common
 from sklearn.decomposition import FastICA
 from sklearn.exceptions import ConvergenceWarning
 
@@ -50,24 +48,9 @@ def hyperspy_bss(x, r, seed):
     return bss_factors.T, bss_loadings
 
 
-def main():
-    folder, repeat = sys.argv[1], int(sys.argv[2])
-    cube = np.load(f"{folder}/cube.npy").astype(np.float64)
-    truth = np.load(f"{folder}/endmembers.npy").astype(np.float64)
-    r = truth.shape[0]
-    x = cube.reshape(-1, cube.shape[-1])
-    times, sads = [], []
-    for seed in range(repeat):
-        t0 = time.perf_counter()
-        e, _ = hyperspy_bss(x, r, seed)
-        times.append(time.perf_counter() - t0)
-        tn = truth / np.linalg.norm(truth, axis=1, keepdims=True)
-        en = e / np.linalg.norm(e, axis=1, keepdims=True)
-        sad = np.arccos(np.clip(tn @ en.T, -1, 1))
-        rows, cols = linear_sum_assignment(sad)
-        sads.append(float(sad[rows, cols].mean()))
-    print(json.dumps({"median_seconds": float(np.median(times)), "sad_mean": float(np.mean(sads))}))
-
+def fit(cube, r, seed):
+    e, _ = hyperspy_bss(cube.reshape(-1, cube.shape[-1]), r, seed)
+    return e
 
 if __name__ == "__main__":
-    main()
+    bench_common.main(fit)

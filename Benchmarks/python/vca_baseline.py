@@ -7,12 +7,11 @@ words with numpy/scipy, so both sides are timed on the same cube in the same run
 
 usage: python3 vca_baseline.py DATASET_DIR REPEAT   -> prints JSON {median_seconds, sad_mean}
 """
-import json
-import sys
-import time
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment, nnls
+
+import bench_common
+from scipy.optimize import nnls
 
 
 def vca(y, r, rng):
@@ -58,26 +57,11 @@ def fcls(e, y, delta=1e-3):
     return out
 
 
-def main():
-    folder, repeat = sys.argv[1], int(sys.argv[2])
-    cube = np.load(f"{folder}/cube.npy").astype(np.float64)
-    truth = np.load(f"{folder}/endmembers.npy").astype(np.float64)
-    r = truth.shape[0]
+def fit(cube, r, seed):
     y = cube.reshape(-1, cube.shape[-1]).T
-    times, sads = [], []
-    for seed in range(repeat):
-        rng = np.random.default_rng(seed)
-        t0 = time.perf_counter()
-        e = vca(y, r, rng)
-        fcls(e, y)
-        times.append(time.perf_counter() - t0)
-        tn = truth / np.linalg.norm(truth, axis=1, keepdims=True)
-        en = (e / np.linalg.norm(e, axis=0, keepdims=True)).T
-        sad = np.arccos(np.clip(tn @ en.T, -1, 1))
-        rows, cols = linear_sum_assignment(sad)
-        sads.append(float(sad[rows, cols].mean()))
-    print(json.dumps({"median_seconds": float(np.median(times)), "sad_mean": float(np.mean(sads))}))
-
+    e = vca(y, r, np.random.default_rng(seed))
+    fcls(e, y)
+    return e.T
 
 if __name__ == "__main__":
-    main()
+    bench_common.main(fit)
