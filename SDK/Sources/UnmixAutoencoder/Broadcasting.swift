@@ -18,40 +18,10 @@ func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor
         preconditionFailure("cannot broadcast shapes \(a.shape) and \(b.shape)")
     }
     let n = shape.reduce(1, *)
-    var out = [Float](repeating: 0, count: n)
     // One operand repeats with a period that divides the other: trailing-axes broadcast.
-    if a.shape == shape, isTrailing(b.shape, of: shape) {
-        let m = max(b.count, 1)
-        a.storage.withUnsafeBufferPointer { pa in
-            b.storage.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { po in
-                    var j = 0
-                    for i in 0..<n {
-                        po[i] = f(pa[i], pb[j])
-                        j += 1
-                        if j == m { j = 0 }
-                    }
-                }
-            }
-        }
-        return Tensor(shape: shape, storage: out)
-    }
-    if b.shape == shape, isTrailing(a.shape, of: shape) {
-        let m = max(a.count, 1)
-        a.storage.withUnsafeBufferPointer { pa in
-            b.storage.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { po in
-                    var j = 0
-                    for i in 0..<n {
-                        po[i] = f(pa[j], pb[i])
-                        j += 1
-                        if j == m { j = 0 }
-                    }
-                }
-            }
-        }
-        return Tensor(shape: shape, storage: out)
-    }
+    if a.shape == shape, isTrailing(b.shape, of: shape) { return cycling(a, b, f) }
+    if b.shape == shape, isTrailing(a.shape, of: shape) { return cycling(b, a, { f($1, $0) }) }
+    var out = [Float](repeating: 0, count: n)
     let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
     var index = [Int](repeating: 0, count: shape.count)
     var ia = 0, ib = 0
@@ -71,6 +41,26 @@ func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor
         }
     }
     return Tensor(shape: shape, storage: out)
+}
+
+/// f(big[i], small[i mod small.count]) for every i: `small` broadcast along the leading axes.
+@inline(__always)
+private func cycling(_ big: Tensor, _ small: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+    var out = [Float](repeating: 0, count: big.count)
+    let m = max(small.count, 1)
+    big.storage.withUnsafeBufferPointer { pa in
+        small.storage.withUnsafeBufferPointer { pb in
+            out.withUnsafeMutableBufferPointer { po in
+                var j = 0
+                for i in 0..<po.count {
+                    po[i] = f(pa[i], pb[j])
+                    j += 1
+                    if j == m { j = 0 }
+                }
+            }
+        }
+    }
+    return Tensor(shape: big.shape, storage: out)
 }
 
 /// True when `small` equals the trailing axes of `shape` after dropping leading 1s (so it
