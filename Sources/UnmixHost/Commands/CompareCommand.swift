@@ -22,6 +22,7 @@ enum CompareCommand {
             OptionSpec(["--shape"], value: "ROWSxCOLS", help: "Map size of a 2-D (pixels × bands) input."),
             OptionSpec(["--out"], value: "DIR", help: "Also write compare.json, report.md, endmembers.svg and every run's outputs to DIR."),
             OptionSpec(["--json"], help: "Print one JSON document instead of a table."),
+            OptionSpec(["--label"], value: "TEXT", help: "Name the input in the table's heading.", hidden: true),
         ])
 
     static func run(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> Int32 {
@@ -39,7 +40,8 @@ enum CompareCommand {
         if let truth = input.truth, truth.r != r {
             throw UnmixError("R = \(r) but the ground truth has \(truth.r) endmembers")
         }
-        let comparison = Comparison(input: input, r: r, seed: seed, repeatCount: repeatCount)
+        let comparison = Comparison(input: input, r: r, seed: seed, repeatCount: repeatCount,
+                                    label: args.value("--label") ?? input.path)
 
         let body = { (dir: URL) throws -> [PluginSummary] in
             var summaries = [PluginSummary]()
@@ -126,6 +128,8 @@ struct Comparison {
     var r: Int
     var seed: UInt64
     var repeatCount: Int
+    /// How the table's heading names the input.
+    var label: String
 
     /// Runs `plugin` `repeatCount` times, each in a child `unmix run`, and scores the runs.
     func evaluate(_ plugin: PluginLibrary, settings: [String], args: ParsedArguments, workDir: URL) throws -> PluginSummary {
@@ -214,7 +218,7 @@ struct Comparison {
 
     func table(_ summaries: [PluginSummary]) -> String {
         let cube = input.cube
-        var text = "\(input.path): \(cube.rows)×\(cube.cols)×\(cube.bands), R = \(r), \(repeatCount) run\(repeatCount == 1 ? "" : "s") per plugin, seeds from \(seed)\n\n"
+        var text = "\(label): \(cube.rows)×\(cube.cols)×\(cube.bands), R = \(r), \(repeatCount) run\(repeatCount == 1 ? "" : "s") per plugin, seeds from \(seed)\n\n"
         let hasTruth = input.truth != nil
         var header = ["PLUGIN", "RUNS"]
         if hasTruth { header += ["SAD (rad)", "NMSE"] }

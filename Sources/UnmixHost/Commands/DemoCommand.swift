@@ -30,6 +30,7 @@ enum DemoCommand {
         compare.positionals = [dataDir.path]
         compare.values["--repeat"] = [String(repeatCount)]
         compare.values["--seed"] = [String(seed)]
+        compare.values["--label"] = ["\(preset.rawValue) (synthetic, seed \(seed))"]
         compare.values["--plugin-path"] = args.all("--plugin-path")
         if let out = args.value("--out") {
             compare.values["--out"] = [out]
