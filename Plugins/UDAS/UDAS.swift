@@ -67,6 +67,8 @@ struct UDAS: StatefulUnmixer {
         for i in 0..<x.storage.count { x.storage[i] /= scale }
         // The whole run's progress: cascade 30%, initialisation 10%, alternations 60%.
 
+        let clock = ContinuousClock(), started = clock.now
+        func elapsed() -> String { "\(clock.now - started)" }
         // A. The cascade.
         let mda = MarginalizedDenoising(noise: noise, ridge: ridge)
         var denoised = x
@@ -82,6 +84,7 @@ struct UDAS: StatefulUnmixer {
         // are the cascade's output; the reference's constraint is the last map on the input.
         let target = cascade == .composed ? denoised : matmul(MarginalizedDenoising.withOnes(x), lastMap)
 
+        context.log(.debug, "uDAS: cascade done after \(elapsed())")
         // B. Initialisation: VCA on the denoised data (best simplex volume of `vcaRuns`).
         var random = context.random()
         let denoisedFloats = denoised.floats
@@ -101,6 +104,7 @@ struct UDAS: StatefulUnmixer {
         var solver = SimplexLeastSquares(endmembers: e)
         var a = try solver.solve(denoised)                                    // P × R
         context.progress(0.35, "VCA and FCLS")
+        context.log(.debug, "uDAS: VCA and FCLS done after \(elapsed())")
 
         // One iteration of Lin's projected-gradient NMF on the denoised data (W step, then the
         // H step with the sum-to-one row appended).
@@ -131,6 +135,7 @@ struct UDAS: StatefulUnmixer {
         var w1 = matmul(try pseudoInverse(gram(x)), matmul(x, a, transposeA: true)).transposed   // R × B
         a = Encoder.abundances(x, w1)
         context.progress(0.4, "initialised")
+        context.log(.debug, "uDAS: initialised after \(elapsed())")
 
         // C. Alternations.
         let lambda = sparsity * (Double(p) / 1000).squareRoot()
@@ -164,7 +169,7 @@ struct UDAS: StatefulUnmixer {
             context.progress(0.4 + 0.6 * Double(iteration + 1) / Double(max(iterations, 1)),
                              "iteration \(iteration + 1)/\(iterations), projected gradient \(projected)")
         }
-        context.log(.debug, "uDAS: \(done) alternations, λ = \(lambda)")
+        context.log(.debug, "uDAS: \(done) alternations, λ = \(lambda), after \(elapsed())")
         context.progress(1, "done")
         decoder = e
         encoder = w1
