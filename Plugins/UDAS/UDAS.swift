@@ -65,8 +65,7 @@ struct UDAS: StatefulUnmixer {
         scale = Double(max(cube.data.max() ?? 1, .leastNormalMagnitude))
         var x = cube.matrix()
         for i in 0..<x.storage.count { x.storage[i] /= scale }
-        // The whole run's progress: cascade 30%, initialisation 10%, alternations 60%.
-
+        // Progress: cascade 30%, initialisation 10%, alternations 60%.
         let clock = ContinuousClock(), started = clock.now
         func elapsed() -> String { "\(clock.now - started)" }
         // A. The cascade.
@@ -118,7 +117,7 @@ struct UDAS: StatefulUnmixer {
             for i in 0..<gradH.storage.count { gradH.storage[i] -= eV.storage[i] }
             let initial = (dot(gradW, gradW) + dot(gradH, gradH)).squareRoot()
             let tolerance = max(0.001, tol) * initial
-            if initial > 0 && (gradW.storage.count > 0) {
+            if initial > 0 {
                 e = ProjectedGradient(gram: gramA, product: vtA, upper: nil)
                     .solve(from: e, tol: tolerance, maxIterations: decoderMaxSteps).x
                 var g = matmul(e, e, transposeB: true)
@@ -132,8 +131,8 @@ struct UDAS: StatefulUnmixer {
         // The decoder lives in the [0, 1] box from here on.
         for i in 0..<e.storage.count { e.storage[i] = min(max(e.storage[i], 0), 1) }
         // Encoder start: W₁ = Aᵀ pinv(Xᵀ), i.e. W₁ᵀ = pinv(X) A = pinv(XᵀX) Xᵀ A.
+        // The first decoder step starts from the NMF abundances, later ones from relu(W₁X).
         var w1 = matmul(try pseudoInverse(gram(x)), matmul(x, a, transposeA: true)).transposed   // R × B
-        a = Encoder.abundances(x, w1)
         context.progress(0.4, "initialised")
         context.log(.debug, "uDAS: initialised after \(elapsed())")
 
