@@ -50,11 +50,12 @@ import _TestSupport
     /// Reference defaults. Measured (seeds 1, 2): mean SAD 0.0223, 0.0519 rad; mean NMSE 0.069,
     /// 0.457 (VCA: 0.015, 0.017 rad). The reference's ridge of 1 per layer, compounded over 12
     /// layers, shrinks the weak channels of global-max-scaled EELS data: the cost is in SAD.
+    /// Mean |Σa − 1| per pixel: 0.017 on seed 2 (sums within 0.96…1.27; 0.012 with ridge 0.01).
     @Test func referenceDefaults() throws {
         let s = try scores([])
         #expect(s.sad < 0.07, "mean SAD \(s.sad)")
         #expect(s.nmse < 0.6, "mean NMSE \(s.nmse)")
-        #expect(s.sums < 0.05, "mean |Σa − 1| \(s.sums)")
+        #expect(s.sums < 0.03, "mean |Σa − 1| \(s.sums)")
     }
 
     /// The reference code's quirks (last-layer constraint, ReLU mask 1, ℓ2,1 gradient ×2).
