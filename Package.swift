@@ -9,6 +9,7 @@ let firstPartyPlugins: [(folder: String, product: String)] = [
     ("ICA", "unmix_ica"),
     ("BLU", "unmix_blu"),
     ("DAEU", "unmix_daeu"),
+    ("UDAS", "unmix_udas"),
 ]
 
 /// The plugins built on the autoencoder toolkit.
