@@ -10,10 +10,11 @@ let firstPartyPlugins: [(folder: String, product: String)] = [
     ("BLU", "unmix_blu"),
     ("DAEU", "unmix_daeu"),
     ("UDAS", "unmix_udas"),
+    ("MTAEU", "unmix_mtaeu"),
 ]
 
 /// The plugins built on the autoencoder toolkit.
-let autoencoderPlugins: Set<String> = ["DAEU"]
+let autoencoderPlugins: Set<String> = ["DAEU", "MTAEU"]
 
 let package = Package(
     name: "unmix",

@@ -74,6 +74,7 @@ let baselines = [
     "blu": "blu_baseline.py",
     "daeu": "daeu_baseline.py",
     "udas": "udas_baseline.py",
+    "mtaeu": "mtaeu_baseline.py",
 ]
 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-bench-\(getpid())")
 defer { try? FileManager.default.removeItem(at: tmp) }
