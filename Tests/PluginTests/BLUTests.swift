@@ -78,44 +78,13 @@ import _TestSupport
     }
 
     /// A host that asks to stop after a few checks: fit returns UNMIX_ERR_CANCELLED mid-sampling,
-    /// having reported progress before. Drives the C table directly to supply its own host.
+    /// having reported progress before.
     @Test func cancelIsHonoured() throws {
         let path = builtProductsDirectory().appendingPathComponent("libunmix_blu.so").path
-        let handle = try #require(dlopen(path, RTLD_NOW | RTLD_LOCAL), "dlopen \(path)")
-        let symbol = try #require(dlsym(handle, UNMIX_ENTRY_SYMBOL), "no entry symbol")
-        typealias Entry = @convention(c) () -> UnsafePointer<unmix_plugin_t>?
-        let table = try #require(unsafeBitCast(symbol, to: Entry.self)()).pointee
-
-        final class Counters { var checks = 0; var progress = 0 }
-        let counters = Counters()
-        var host = unmix_host_t(
-            abi_major: UInt32(UNMIX_ABI_MAJOR), abi_minor: UInt32(UNMIX_ABI_MINOR),
-            host_data: Unmanaged.passUnretained(counters).toOpaque(),
-            log: nil,
-            progress: { host, _, _ in
-                Unmanaged<Counters>.fromOpaque(host!.pointee.host_data!).takeUnretainedValue().progress += 1
-            },
-            should_cancel: { host in
-                let c = Unmanaged<Counters>.fromOpaque(host!.pointee.host_data!).takeUnretainedValue()
-                c.checks += 1
-                return c.checks > 8
-            },
-            get_extension: nil)
-        let status: Int32 = try withUnsafePointer(to: &host) { hostPointer in
-            let instance = try #require(table.create(hostPointer))
-            defer { table.destroy(instance) }
-            let params = try values(["iterations=1000"])
-            #expect(params.withUnsafeBufferPointer { table.set_params(instance, $0.baseAddress, UInt32($0.count), 1) }
-                    == unmix_status(UNMIX_OK))
-            let (cube, _) = Self.crop()
-            var out = [Float](repeating: 0, count: 3 * cube.bands)
-            return cube.values.withUnsafeBufferPointer { data in
-                var c = unmix_cube_t(rows: UInt32(cube.rows), cols: UInt32(cube.cols), bands: UInt32(cube.bands),
-                                     data: data.baseAddress)
-                return table.fit(instance, &c, 3, &out)
-            }
-        }
-        #expect(status == unmix_status(UNMIX_ERR_CANCELLED), "fit returned \(status), expected cancelled (\(UNMIX_ERR_CANCELLED))")
-        #expect(counters.progress >= 1, "no progress reported before the cancel")
+        let (cube, _) = Self.crop()
+        let fit = try fitWithCancellingHost(path: path, values: try values(["iterations=1000"]), cube: cube, r: 3,
+                                            allowedChecks: 8)
+        #expect(fit.status == unmix_status(UNMIX_ERR_CANCELLED), "fit returned \(fit.status), expected cancelled (\(UNMIX_ERR_CANCELLED))")
+        #expect(fit.progressReports >= 1, "no progress reported before the cancel")
     }
 }
