@@ -54,8 +54,7 @@ struct ShallowAE: Unmixer {
             return value.value.scalar
         })
         (self.encoder, self.batchNorm, self.decoder) = (encoder, batchNorm, decoder)
-        let w = decoder.weight.value
-        return Matrix(rows: r, cols: cube.bands, storage: w.storage.map { Double($0 * scale) })
+        return decoder.weight.value.matrix(scale: scale)
     }
 
     mutating func abundances(_ cube: Cube, context: RunContext) throws -> Matrix {

@@ -187,11 +187,8 @@ struct MTAEU: StatefulUnmixer {
         return endmembers(model)
     }
 
-    /// The decoder's rows in the cube's units.
-    private func endmembers(_ model: Model) -> Matrix {
-        let w = model.decoder.weight.value  // (R, B)
-        return Matrix(rows: w.shape[0], cols: w.shape[1], storage: w.storage.map { Double($0 * scale) })
-    }
+    /// The decoder's rows (R, B) in the cube's units.
+    private func endmembers(_ model: Model) -> Matrix { model.decoder.weight.value.matrix(scale: scale) }
 
     mutating func abundances(_ cube: Cube, context: RunContext) throws -> Matrix {
         let model = self.model!

@@ -87,44 +87,14 @@ import _TestSupport
     }
 
     /// A host that asks to stop after a few checks: fit returns UNMIX_ERR_CANCELLED, having
-    /// reported progress before. Drives the C table directly to supply its own host.
+    /// reported progress before.
     @Test func cancelIsHonoured() throws {
         let path = builtProductsDirectory().appendingPathComponent("libunmix_udas.so").path
-        let handle = try #require(dlopen(path, RTLD_NOW | RTLD_LOCAL), "dlopen \(path)")
-        let symbol = try #require(dlsym(handle, UNMIX_ENTRY_SYMBOL), "no entry symbol")
-        typealias Entry = @convention(c) () -> UnsafePointer<unmix_plugin_t>?
-        let table = try #require(unsafeBitCast(symbol, to: Entry.self)()).pointee
-
-        final class Counters { var checks = 0; var progress = 0 }
-        let counters = Counters()
-        var host = unmix_host_t(
-            abi_major: UInt32(UNMIX_ABI_MAJOR), abi_minor: UInt32(UNMIX_ABI_MINOR),
-            host_data: Unmanaged.passUnretained(counters).toOpaque(),
-            log: nil,
-            progress: { host, _, _ in
-                Unmanaged<Counters>.fromOpaque(host!.pointee.host_data!).takeUnretainedValue().progress += 1
-            },
-            should_cancel: { host in
-                let c = Unmanaged<Counters>.fromOpaque(host!.pointee.host_data!).takeUnretainedValue()
-                c.checks += 1
-                return c.checks > 3
-            },
-            get_extension: nil)
         let data = SyntheticDataset.generate(.eels3, seed: 1)
-        let status: Int32 = try withUnsafePointer(to: &host) { hostPointer in
-            let instance = try #require(table.create(hostPointer))
-            defer { table.destroy(instance) }
-            let params = udas.descriptor.parameters.map(\.defaultValue)
-            #expect(params.withUnsafeBufferPointer { table.set_params(instance, $0.baseAddress, UInt32($0.count), 1) }
-                    == unmix_status(UNMIX_OK))
-            var out = [Float](repeating: 0, count: 3 * data.bands)
-            return data.cube.withUnsafeBufferPointer { values in
-                var c = unmix_cube_t(rows: UInt32(data.rows), cols: UInt32(data.cols), bands: UInt32(data.bands),
-                                     data: values.baseAddress)
-                return table.fit(instance, &c, 3, &out)
-            }
-        }
-        #expect(status == unmix_status(UNMIX_ERR_CANCELLED), "fit returned \(status), expected cancelled (\(UNMIX_ERR_CANCELLED))")
-        #expect(counters.progress >= 1, "no progress reported before the cancel")
+        let cube = CubeData(rows: data.rows, cols: data.cols, bands: data.bands, values: data.cube)
+        let fit = try fitWithCancellingHost(path: path, values: udas.descriptor.parameters.map(\.defaultValue), cube: cube,
+                                            r: 3, allowedChecks: 3)
+        #expect(fit.status == unmix_status(UNMIX_ERR_CANCELLED), "fit returned \(fit.status), expected cancelled (\(UNMIX_ERR_CANCELLED))")
+        #expect(fit.progressReports >= 1, "no progress reported before the cancel")
     }
 }

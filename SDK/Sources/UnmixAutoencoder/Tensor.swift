@@ -1,3 +1,5 @@
+import UnmixNumerics
+
 /// A dense Float32 tensor: a shape and its values in row-major (C) order.
 ///
 /// The autoencoder toolkit's value type. Images are NHWC (batch, rows, cols, channels): the
@@ -72,4 +74,13 @@ func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
         if da == db || db == 1 { out[i] = da } else if da == 1 { out[i] = db } else { return nil }
     }
     return out
+}
+
+extension Tensor {
+    /// A rank-2 tensor as a `Matrix` (the SDK's currency for endmembers and abundances), every
+    /// value multiplied by `scale` (e.g. to undo a global-max normalisation).
+    public func matrix(scale: Float = 1) -> Matrix {
+        precondition(rank == 2, "Tensor.matrix of a rank-\(rank) tensor")
+        return Matrix(rows: shape[0], cols: shape[1], storage: storage.map { Double($0 * scale) })
+    }
 }
