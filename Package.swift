@@ -9,10 +9,11 @@ let firstPartyPlugins: [(folder: String, product: String)] = [
     ("ICA", "unmix_ica"),
     ("BLU", "unmix_blu"),
     ("DAEU", "unmix_daeu"),
+    ("CNNAEU", "unmix_cnnaeu"),
 ]
 
 /// The plugins built on the autoencoder toolkit.
-let autoencoderPlugins: Set<String> = ["DAEU"]
+let autoencoderPlugins: Set<String> = ["DAEU", "CNNAEU"]
 
 let package = Package(
     name: "unmix",
