@@ -73,6 +73,7 @@ let baselines = [
     "ica": "ica_baseline.py",
     "blu": "blu_baseline.py",
     "daeu": "daeu_baseline.py",
+    "cnnaeu": "cnnaeu_baseline.py",
 ]
 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-bench-\(getpid())")
 defer { try? FileManager.default.removeItem(at: tmp) }
