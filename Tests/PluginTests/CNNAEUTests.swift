@@ -20,22 +20,35 @@ import _TestSupport
                 && d["init_std"] == "0.3" && d["loss"] == "elementwise_arccos", "\(d)")
     }
 
-    /// eels3 on a small budget (["epochs=30", "patches=10", "patch_size=16"]): endmembers within 0.5 rad on average, abundances
-    /// a softmax (positive, summing to one), and the same seed giving the same result.
+    /// eels3 on a small budget (200 steps of one 12×12 patch, where the reference takes 320 steps of
+    /// 13 40×40 patches): mean endmember SAD under 0.35 rad (0.22–0.23 measured on seeds 4 and 5 of
+    /// synth seed 1; the default budget reaches ~0.14), abundances a softmax (positive, summing to one).
     @Test func learnsEels3() throws {
-        let data = SyntheticDataset.generate(.eels3, seed: 2)
-        let cube = CubeData(rows: data.rows, cols: data.cols, bands: data.bands, values: data.cube)
-        let values = try resolveParameters(cnnaeu.descriptor, settings: ["epochs=30", "patches=10", "patch_size=16"])
-        let (first, _) = try runPlugin(cnnaeu, cube: cube, r: 3, values: values, seed: 4)
+        let (data, cube) = eels3()
+        let values = try resolveParameters(cnnaeu.descriptor, settings: ["epochs=25", "patches=8", "patch_size=12", "batch_size=1"])
+        let (result, _) = try runPlugin(cnnaeu, cube: cube, r: 3, values: values, seed: 4)
         let truth = GroundTruth(r: 3, endmembers: data.endmembers, abundances: data.abundances, source: "memory")
-        let score = Score(truth: truth, result: first, pixels: cube.pixels, bands: cube.bands)
-        print("CNNAEU test: mean SAD \(score.sadMean) (\(score.sad))")
-        #expect(score.sadMean < 0.5, "mean SAD \(score.sadMean) (\(score.sad))")
+        let score = Score(truth: truth, result: result, pixels: cube.pixels, bands: cube.bands)
+        #expect(score.sadMean < 0.35, "mean SAD \(score.sadMean) (\(score.sad))")
         for p in 0..<cube.pixels {
-            let a = first.abundances[(p * 3)..<((p + 1) * 3)]
+            let a = result.abundances[(p * 3)..<((p + 1) * 3)]
             #expect(a.allSatisfy { $0 > 0 } && abs(a.reduce(0, +) - 1) < 1e-5, "pixel \(p): \(Array(a))")
         }
+    }
+
+    /// The same seed gives the same patches, dropout masks and weights; another seed does not.
+    @Test func sameSeedSameResult() throws {
+        let (_, cube) = eels3()
+        let values = try resolveParameters(cnnaeu.descriptor, settings: ["epochs=2", "patches=4", "patch_size=8", "batch_size=2"])
+        let (first, _) = try runPlugin(cnnaeu, cube: cube, r: 3, values: values, seed: 4)
         let (second, _) = try runPlugin(cnnaeu, cube: cube, r: 3, values: values, seed: 4)
+        let (other, _) = try runPlugin(cnnaeu, cube: cube, r: 3, values: values, seed: 5)
         #expect(second.endmembers == first.endmembers && second.abundances == first.abundances)
+        #expect(other.endmembers != first.endmembers)
+    }
+
+    private func eels3() -> (SyntheticDataset, CubeData) {
+        let data = SyntheticDataset.generate(.eels3, seed: 2)
+        return (data, CubeData(rows: data.rows, cols: data.cols, bands: data.bands, values: data.cube))
     }
 }
