@@ -31,18 +31,20 @@ def elementwise_arccos(y_true, y_pred):
 
 
 def build(rows, cols, bands, r):
-    init = keras.initializers.RandomNormal(0.0, 0.3)
+    def init():
+        return keras.initializers.RandomNormal(0.0, 0.3)
+
     x = keras.Input(shape=(None, None, bands))
-    h = keras.layers.Conv2D(48, 3, padding="same", use_bias=False, kernel_initializer=init)(x)
+    h = keras.layers.Conv2D(48, 3, padding="same", use_bias=False, kernel_initializer=init())(x)
     h = keras.layers.LeakyReLU(0.02)(h)
     h = keras.layers.BatchNormalization()(h)
     h = keras.layers.SpatialDropout2D(0.2)(h)
-    h = keras.layers.Conv2D(r, 1, padding="same", use_bias=False, kernel_initializer=init)(h)
+    h = keras.layers.Conv2D(r, 1, padding="same", use_bias=False, kernel_initializer=init())(h)
     h = keras.layers.LeakyReLU(0.02)(h)
     h = keras.layers.BatchNormalization()(h)
     h = keras.layers.SpatialDropout2D(0.2)(h)
     abundances = keras.layers.Softmax()(3.0 * h)
-    out = keras.layers.Conv2D(bands, 13, padding="same", use_bias=False, kernel_initializer=init,
+    out = keras.layers.Conv2D(bands, 13, padding="same", use_bias=False, kernel_initializer=init(),
                               kernel_constraint=keras.constraints.NonNeg())(abundances)
     model = keras.Model(x, out)
     model.compile(optimizer=keras.optimizers.legacy.RMSprop(learning_rate=0.003), loss=elementwise_arccos)
