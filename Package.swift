@@ -11,10 +11,11 @@ let firstPartyPlugins: [(folder: String, product: String)] = [
     ("DAEU", "unmix_daeu"),
     ("UDAS", "unmix_udas"),
     ("MTAEU", "unmix_mtaeu"),
+    ("CNNAEU", "unmix_cnnaeu"),
 ]
 
 /// The plugins built on the autoencoder toolkit.
-let autoencoderPlugins: Set<String> = ["DAEU", "MTAEU"]
+let autoencoderPlugins: Set<String> = ["DAEU", "MTAEU", "CNNAEU"]
 
 let package = Package(
     name: "unmix",

@@ -75,6 +75,7 @@ let baselines = [
     "daeu": "daeu_baseline.py",
     "udas": "udas_baseline.py",
     "mtaeu": "mtaeu_baseline.py",
+    "cnnaeu": "cnnaeu_baseline.py",
 ]
 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-bench-\(getpid())")
 defer { try? FileManager.default.removeItem(at: tmp) }
