@@ -6,7 +6,7 @@ enum DemoCommand {
         discussion: "The same as 'unmix synth --preset eels3 --out TMP' then 'unmix compare TMP --plugins all'.",
         options: [
             OptionSpec(["--preset"], value: "NAME", help: "eels3 (default) or eels4."),
-            OptionSpec(["--repeat"], value: "N", help: "Runs per plugin (default 3)."),
+            OptionSpec(["--repeat"], value: "N", help: "Runs per plugin (default 1; CNNAEU trains for a minute or more)."),
             OptionSpec(["--seed"], value: "N", help: "Seed of the data and of the first run (default 0)."),
             OptionSpec(["--out"], value: "DIR", help: "Keep the data, the runs and the report in DIR."),
         ])
@@ -18,7 +18,7 @@ enum DemoCommand {
             throw UnmixError.usage("unknown preset '\(presetName)' (choose: eels3, eels4)")
         }
         let seed = try parseSeed(args.value("--seed"))
-        let repeatCount = try args.integer("--repeat") ?? 3
+        let repeatCount = try args.integer("--repeat") ?? 1
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-demo-\(getpid())")
         defer { try? FileManager.default.removeItem(at: tmp) }
         let dataDir = tmp.appendingPathComponent(preset.rawValue)
