@@ -192,10 +192,9 @@ struct CNNAEU: StatefulUnmixer {
         decoderSize = size
         self.filters = filters
         let model = makeModel(bands: bands, r: r, random: &random)
-        guard let tensors = TensorArchive.decode(Array(values[5...]), like: model.tensors.map(\.value)) else {
+        guard TensorArchive.restore(Array(values[5...]), into: model.tensors) else {
             throw PluginError.invalidArgument("CNNAEU state: tensors do not match a \(bands)-band, R = \(r) model")
         }
-        for (p, t) in zip(model.tensors, tensors) { p.value = t }
         scale = Float(values[2])
         self.model = model
     }

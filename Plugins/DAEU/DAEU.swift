@@ -131,10 +131,9 @@ struct DAEU: StatefulUnmixer {
         }
         var random = RandomStream(seed: 0)
         let model = Model(bands: bands, r: r, alpha: Float(leakyAlpha), random: &random)
-        guard let tensors = TensorArchive.decode(Array(values[3...]), like: model.tensors.map(\.value)) else {
+        guard TensorArchive.restore(Array(values[3...]), into: model.tensors) else {
             throw PluginError.invalidArgument("DAEU state: tensors do not match a \(bands)-band, R = \(r) model")
         }
-        for (p, t) in zip(model.tensors, tensors) { p.value = t }
         scale = Float(values[2])
         self.model = model
     }

@@ -267,25 +267,32 @@ struct ConvGeometry {
         left = (kw - 1) / 2
     }
 
+    /// Calls `body(inputOffset, patchOffset)` for every kernel tap that falls inside the image:
+    /// the run of `c` channels at `inputOffset` in x pairs with the run at `patchOffset` in the
+    /// im2col matrix (taps in the zero padding are skipped). im2col and its adjoint share it.
+    @inline(__always)
+    private func forEachTap(_ body: (Int, Int) -> Void) {
+        for b in 0..<n { for i in 0..<h { for j in 0..<w {
+            let row = ((b * h + i) * w + j) * patch
+            for di in 0..<kh {
+                let y = i + di - top
+                if y < 0 || y >= h { continue }
+                for dj in 0..<kw {
+                    let xcol = j + dj - left
+                    if xcol < 0 || xcol >= w { continue }
+                    body(((b * h + y) * w + xcol) * c, row + (di * kw + dj) * c)
+                }
+            }
+        } } }
+    }
+
     /// (N·H·W) × (KH·KW·C): row = the zero-padded patch around one output pixel.
     func im2col(_ x: Tensor) -> Tensor {
         var cols = [Float](repeating: 0, count: n * h * w * patch)
+        let c = self.c
         x.storage.withUnsafeBufferPointer { px in
             cols.withUnsafeMutableBufferPointer { pc in
-                for b in 0..<n { for i in 0..<h { for j in 0..<w {
-                    let row = ((b * h + i) * w + j) * patch
-                    for di in 0..<kh {
-                        let y = i + di - top
-                        if y < 0 || y >= h { continue }
-                        for dj in 0..<kw {
-                            let xcol = j + dj - left
-                            if xcol < 0 || xcol >= w { continue }
-                            let src = ((b * h + y) * w + xcol) * c
-                            let dst = row + (di * kw + dj) * c
-                            for ch in 0..<c { pc[dst + ch] = px[src + ch] }
-                        }
-                    }
-                } } }
+                forEachTap { source, target in for ch in 0..<c { pc[target + ch] = px[source + ch] } }
             }
         }
         return Tensor(shape: [n * h * w, patch], storage: cols)
@@ -294,22 +301,10 @@ struct ConvGeometry {
     /// The adjoint of `im2col`: patch gradients summed back into the input's positions.
     func col2im(_ cols: Tensor) -> Tensor {
         var x = [Float](repeating: 0, count: n * h * w * c)
+        let c = self.c
         cols.storage.withUnsafeBufferPointer { pc in
             x.withUnsafeMutableBufferPointer { px in
-                for b in 0..<n { for i in 0..<h { for j in 0..<w {
-                    let row = ((b * h + i) * w + j) * patch
-                    for di in 0..<kh {
-                        let y = i + di - top
-                        if y < 0 || y >= h { continue }
-                        for dj in 0..<kw {
-                            let xcol = j + dj - left
-                            if xcol < 0 || xcol >= w { continue }
-                            let dst = ((b * h + y) * w + xcol) * c
-                            let src = row + (di * kw + dj) * c
-                            for ch in 0..<c { px[dst + ch] += pc[src + ch] }
-                        }
-                    }
-                } } }
+                forEachTap { target, source in for ch in 0..<c { px[target + ch] += pc[source + ch] } }
             }
         }
         return Tensor(shape: [n, h, w, c], storage: x)

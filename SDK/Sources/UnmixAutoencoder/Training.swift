@@ -80,4 +80,12 @@ public enum TensorArchive {
         }
         return i == values.count ? out : nil
     }
+
+    /// Copies an archive written by `encode` into `weights` (a freshly built model's, in the
+    /// same order); false, leaving them untouched, when the archive does not fit them.
+    public static func restore(_ values: [Double], into weights: [Weight]) -> Bool {
+        guard let tensors = decode(values, like: weights.map(\.value)) else { return false }
+        for (w, t) in zip(weights, tensors) { w.value = t }
+        return true
+    }
 }
