@@ -108,19 +108,21 @@ struct GradientCheck {
         c.check("matmul of transposed", [a, c.tensor([3, 2])]) { matmul(transposed($0[0]), $0[1]) }
     }
 
-    @Test(arguments: [(3, 3), (1, 1), (2, 2), (5, 3)])
-    func convolution(kh: Int, kw: Int) {
+    @Test(arguments: [(3, 3), (1, 1), (2, 2), (5, 3)], [ConvolutionMethod.im2col, .tapProduct])
+    func convolution(kernel: (kh: Int, kw: Int), method: ConvolutionMethod) {
         var c = GradientCheck()
-        let x = c.tensor([2, 4, 5, 3]), w = c.tensor([kh, kw, 3, 2])
-        c.check("conv2d \(kh)x\(kw)", [x, w]) { conv2d($0[0], $0[1]) }
+        let x = c.tensor([2, 4, 5, 3]), w = c.tensor([kernel.kh, kernel.kw, 3, 2])
+        c.check("conv2d \(kernel.kh)x\(kernel.kw) \(method)", [x, w]) { conv2d($0[0], $0[1], method: method) }
     }
 
-    /// conv2d against a direct sum over the kernel, computed here by hand-written loops.
-    @Test func convolutionMatchesDirectSum() {
+    /// conv2d against a direct sum over the kernel, computed here by hand-written loops, by each
+    /// method (`automatic` takes im2col here: 2 channels in, 3 out).
+    @Test(arguments: [ConvolutionMethod.im2col, .tapProduct, .automatic])
+    func convolutionMatchesDirectSum(method: ConvolutionMethod) {
         var c = GradientCheck()
         let x = c.tensor([1, 4, 3, 2]), w = c.tensor([3, 2, 2, 3])
         let tape = Tape()
-        let y = conv2d(tape.constant(x), tape.constant(w)).value
+        let y = conv2d(tape.constant(x), tape.constant(w), method: method).value
         #expect(y.shape == [1, 4, 3, 3])
         // 'same' padding, TensorFlow split: top = (3−1)/2 = 1, left = (2−1)/2 = 0.
         for i in 0..<4 { for j in 0..<3 { for f in 0..<3 {

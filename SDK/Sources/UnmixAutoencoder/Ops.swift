@@ -236,29 +236,59 @@ public func matmul(_ a: Variable, _ b: Variable) -> Variable {
 
 // MARK: - Convolution
 
+/// How `conv2d` lays its product out. Both compute the same sums with the same number of
+/// multiply-adds, as one large GEMM per pass; they differ in the buffer they build.
+public enum ConvolutionMethod: Sendable {
+    /// Copy every pixel's zero-padded patch into a row (N·H·W × KH·KW·C), then one GEMM with the
+    /// kernel. Small when the input has few channels (a decoder from R abundances).
+    case im2col
+    /// Multiply every pixel by all the taps' kernels at once (N·H·W × C times C × KH·KW·F), then
+    /// add each tap's product into the output pixel it shifts to. Small when the output has
+    /// fewer channels than the input (an encoder on hundreds of bands).
+    case tapProduct
+    /// Whichever buffer is smaller: `tapProduct` when F < C, else `im2col`.
+    case automatic
+}
+
 /// 2-D convolution with stride 1 and 'same' zero padding (TensorFlow's split: the extra row
 /// or column of an even kernel goes after), for NHWC input x (N, H, W, C) and kernel w
 /// (KH, KW, C, F); output (N, H, W, F). Cross-correlation, as every deep-learning library.
-/// Computed as im2col + one GEMM; the gradients are a GEMM each and a col2im.
-public func conv2d(_ x: Variable, _ w: Variable) -> Variable {
+/// Each pass (output, input gradient, kernel gradient) is one GEMM plus a copy; see
+/// `ConvolutionMethod`.
+public func conv2d(_ x: Variable, _ w: Variable, method: ConvolutionMethod = .automatic) -> Variable {
     let xv = x.value, wv = w.value
     precondition(xv.rank == 4 && wv.rank == 4 && xv.shape[3] == wv.shape[2], "conv2d: input \(xv.shape), kernel \(wv.shape)")
     let geometry = ConvGeometry(input: xv.shape, kernel: wv.shape)
-    let cols = geometry.im2col(xv)
-    let kernel = wv.reshaped([geometry.patch, geometry.filters])
-    let y = gemm(cols, kernel).reshaped([geometry.n, geometry.h, geometry.w, geometry.filters])
-    return x.tape.record(y, [x, w]) { g, needs in
-        let g2 = g.reshaped([geometry.n * geometry.h * geometry.w, geometry.filters])
-        let dx = needs[0] ? geometry.col2im(gemm(g2, kernel, transposeB: true)) : nil
-        let dw = needs[1] ? gemm(cols, g2, transposeA: true).reshaped(wv.shape) : nil
-        return [dx, dw]
+    let pixels = geometry.n * geometry.h * geometry.w
+    switch method == .automatic ? (geometry.filters < geometry.c ? .tapProduct : .im2col) : method {
+    case .im2col, .automatic:
+        let cols = geometry.im2col(xv)
+        let kernel = wv.reshaped([geometry.taps * geometry.c, geometry.filters])
+        let y = gemm(cols, kernel).reshaped(geometry.outputShape)
+        return x.tape.record(y, [x, w]) { g, needs in
+            let g2 = g.reshaped([pixels, geometry.filters])
+            let dx = needs[0] ? geometry.col2im(gemm(g2, kernel, transposeB: true)) : nil
+            let dw = needs[1] ? gemm(cols, g2, transposeA: true).reshaped(wv.shape) : nil
+            return [dx, dw]
+        }
+    case .tapProduct:
+        let x2 = xv.reshaped([pixels, geometry.c])
+        let kernel = geometry.tapsAlongColumns(wv)                       // C × (T·F)
+        let y = geometry.sumTaps(gemm(x2, kernel))
+        return x.tape.record(y, [x, w]) { g, needs in
+            let spread = geometry.spreadTaps(g)                          // P × (T·F)
+            let dx = needs[0] ? gemm(spread, kernel, transposeB: true).reshaped(xv.shape) : nil
+            let dw = needs[1] ? geometry.tapsAlongRows(gemm(x2, spread, transposeA: true)) : nil
+            return [dx, dw]
+        }
     }
 }
 
 struct ConvGeometry {
     let n, h, w, c, kh, kw, filters: Int
     let top, left: Int
-    var patch: Int { kh * kw * c }
+    var taps: Int { kh * kw }
+    var outputShape: [Int] { [n, h, w, filters] }
 
     init(input: [Int], kernel: [Int]) {
         (n, h, w, c) = (input[0], input[1], input[2], input[3])
@@ -267,32 +297,35 @@ struct ConvGeometry {
         left = (kw - 1) / 2
     }
 
-    /// Calls `body(inputOffset, patchOffset)` for every kernel tap that falls inside the image:
-    /// the run of `c` channels at `inputOffset` in x pairs with the run at `patchOffset` in the
-    /// im2col matrix (taps in the zero padding are skipped). im2col and its adjoint share it.
+    /// Calls `body(outputPixel, inputPixel, tap)` for every kernel tap that falls inside the
+    /// image (taps in the zero padding are skipped); pixels are flat indices over (N, H, W).
+    /// Every layout below is one walk of it.
     @inline(__always)
-    private func forEachTap(_ body: (Int, Int) -> Void) {
+    private func forEachTap(_ body: (Int, Int, Int) -> Void) {
         for b in 0..<n { for i in 0..<h { for j in 0..<w {
-            let row = ((b * h + i) * w + j) * patch
+            let out = (b * h + i) * w + j
             for di in 0..<kh {
                 let y = i + di - top
                 if y < 0 || y >= h { continue }
                 for dj in 0..<kw {
                     let xcol = j + dj - left
                     if xcol < 0 || xcol >= w { continue }
-                    body(((b * h + y) * w + xcol) * c, row + (di * kw + dj) * c)
+                    body(out, (b * h + y) * w + xcol, di * kw + dj)
                 }
             }
         } } }
     }
 
-    /// (N·H·W) × (KH·KW·C): row = the zero-padded patch around one output pixel.
+    /// (N·H·W) × (T·C): row = the zero-padded patch around one output pixel.
     func im2col(_ x: Tensor) -> Tensor {
+        let (c, patch) = (self.c, taps * c)
         var cols = [Float](repeating: 0, count: n * h * w * patch)
-        let c = self.c
         x.storage.withUnsafeBufferPointer { px in
             cols.withUnsafeMutableBufferPointer { pc in
-                forEachTap { source, target in for ch in 0..<c { pc[target + ch] = px[source + ch] } }
+                forEachTap { out, input, t in
+                    let (to, from) = (out * patch + t * c, input * c)
+                    for ch in 0..<c { pc[to + ch] = px[from + ch] }
+                }
             }
         }
         return Tensor(shape: [n * h * w, patch], storage: cols)
@@ -300,14 +333,67 @@ struct ConvGeometry {
 
     /// The adjoint of `im2col`: patch gradients summed back into the input's positions.
     func col2im(_ cols: Tensor) -> Tensor {
+        let (c, patch) = (self.c, taps * c)
         var x = [Float](repeating: 0, count: n * h * w * c)
-        let c = self.c
         cols.storage.withUnsafeBufferPointer { pc in
             x.withUnsafeMutableBufferPointer { px in
-                forEachTap { target, source in for ch in 0..<c { px[target + ch] += pc[source + ch] } }
+                forEachTap { out, input, t in
+                    let (from, to) = (out * patch + t * c, input * c)
+                    for ch in 0..<c { px[to + ch] += pc[from + ch] }
+                }
             }
         }
         return Tensor(shape: [n, h, w, c], storage: x)
+    }
+
+    /// Output pixel ← Σ over taps of the tap's block of the input pixel it reads:
+    /// products (N·H·W) × (T·F) → (N, H, W, F).
+    func sumTaps(_ products: Tensor) -> Tensor {
+        let (f, row) = (filters, taps * filters)
+        var y = [Float](repeating: 0, count: n * h * w * f)
+        products.storage.withUnsafeBufferPointer { pz in
+            y.withUnsafeMutableBufferPointer { py in
+                forEachTap { out, input, t in
+                    let (to, from) = (out * f, input * row + t * f)
+                    for k in 0..<f { py[to + k] += pz[from + k] }
+                }
+            }
+        }
+        return Tensor(shape: outputShape, storage: y)
+    }
+
+    /// The adjoint of `sumTaps`: each output pixel's gradient copied into the tap block of every
+    /// input pixel it read, (N, H, W, F) → (N·H·W) × (T·F), zeros where a tap fell off the image.
+    func spreadTaps(_ g: Tensor) -> Tensor {
+        let (f, row) = (filters, taps * filters)
+        var spread = [Float](repeating: 0, count: n * h * w * row)
+        g.storage.withUnsafeBufferPointer { pg in
+            spread.withUnsafeMutableBufferPointer { ps in
+                forEachTap { out, input, t in
+                    let (from, to) = (out * f, input * row + t * f)
+                    for k in 0..<f { ps[to + k] = pg[from + k] }
+                }
+            }
+        }
+        return Tensor(shape: [n * h * w, row], storage: spread)
+    }
+
+    /// Kernel (KH, KW, C, F) → C × (T·F): column block t holds tap t's C × F matrix.
+    func tapsAlongColumns(_ kernel: Tensor) -> Tensor {
+        var out = [Float](repeating: 0, count: kernel.count)
+        for t in 0..<taps { for ch in 0..<c { for k in 0..<filters {
+            out[(ch * taps + t) * filters + k] = kernel.storage[(t * c + ch) * filters + k]
+        } } }
+        return Tensor(shape: [c, taps * filters], storage: out)
+    }
+
+    /// The inverse of `tapsAlongColumns`: C × (T·F) → (KH, KW, C, F).
+    func tapsAlongRows(_ matrix: Tensor) -> Tensor {
+        var out = [Float](repeating: 0, count: matrix.count)
+        for t in 0..<taps { for ch in 0..<c { for k in 0..<filters {
+            out[(t * c + ch) * filters + k] = matrix.storage[(ch * taps + t) * filters + k]
+        } } }
+        return Tensor(shape: [kh, kw, c, filters], storage: out)
     }
 }
 
