@@ -37,7 +37,8 @@ let package = Package(
         // MARK: - SDK
         .target(name: "UnmixNumerics", dependencies: ["CLapack"], path: "SDK/Sources/UnmixNumerics"),
         .target(name: "UnmixSDK", dependencies: ["CUnmix", "UnmixNumerics"], path: "SDK/Sources/UnmixSDK"),
-        .target(name: "UnmixAutoencoder", dependencies: ["UnmixNumerics", "CLapack"], path: "SDK/Sources/UnmixAutoencoder"),
+        .target(name: "UnmixAutoencoder", dependencies: ["UnmixSDK", "UnmixNumerics", "CLapack"], path: "SDK/Sources/UnmixAutoencoder",
+                exclude: ["README.md"]),
 
         // MARK: - Host
         .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics"], path: "Sources/UnmixHost"),
@@ -60,7 +61,7 @@ let package = Package(
     ] + firstPartyPlugins.map {
         // MARK: - Plugins
         .target(name: $0.folder, dependencies: ["UnmixSDK"] + (autoencoderPlugins.contains($0.folder) ? ["UnmixAutoencoder"] : []),
-                path: "Plugins/\($0.folder)")
+                path: "Plugins/\($0.folder)", exclude: ["README.md"])
     },
     swiftLanguageModes: [.v5]
 )

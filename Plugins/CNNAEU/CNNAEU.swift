@@ -178,25 +178,19 @@ struct CNNAEU: StatefulUnmixer {
         let model = self.model!
         let k = model.decoder.kernel.value.shape
         let header = [Double(k[3]), Double(k[2]), Double(scale), Double(k[0]), Double(model.conv1.kernel.value.shape[3])]
-        return StateCoder.encode(header + TensorArchive.encode(model.tensors.map(\.value)))
+        return StateCoder.encode(header: header, weights: model.tensors)
     }
 
     mutating func loadState(_ bytes: [UInt8]) throws {
-        let values = try StateCoder.decode(bytes)
-        guard values.count > 5, let bands = Int(exactly: values[0]), let r = Int(exactly: values[1]),
-              let size = Int(exactly: values[3]), let filters = Int(exactly: values[4]),
-              bands > 0, r > 0, size > 0, filters > 0 else {
-            throw PluginError.invalidArgument("CNNAEU state: bad header")
-        }
+        var state = try StateReader(bytes, plugin: "CNNAEU")
+        let (bands, r, scale) = (try state.size(), try state.size(), try state.positive())
+        var restored = self
+        (restored.decoderSize, restored.filters) = (try state.size(), try state.size())
         var random = RandomStream(seed: 0)
-        decoderSize = size
-        self.filters = filters
-        let model = makeModel(bands: bands, r: r, random: &random)
-        guard TensorArchive.restore(Array(values[5...]), into: model.tensors) else {
-            throw PluginError.invalidArgument("CNNAEU state: tensors do not match a \(bands)-band, R = \(r) model")
-        }
-        scale = Float(values[2])
-        self.model = model
+        let model = restored.makeModel(bands: bands, r: r, random: &random)
+        try state.restore(into: model.tensors)
+        (restored.scale, restored.model) = (Float(scale), model)
+        self = restored
     }
 }
 

@@ -76,7 +76,7 @@ struct DAEU: StatefulUnmixer {
         let (p, bands) = (cube.pixels, cube.bands)
         scale = max(cube.data.max() ?? 1, .leastNormalMagnitude)
         var random = context.random()
-        var model = Model(bands: bands, r: r, alpha: Float(leakyAlpha), random: &random)
+        let model = Model(bands: bands, r: r, alpha: Float(leakyAlpha), random: &random)
         // Training spectra: drawn uniformly with replacement, scaled by the global maximum.
         var samples = [Float]()
         samples.reserveCapacity(trainingSpectra * bands)
@@ -120,21 +120,17 @@ struct DAEU: StatefulUnmixer {
 
     func saveState() throws -> [UInt8] {
         let model = self.model!
-        let shapes = [Double(model.decoder.weight.value.shape[1]), Double(model.decoder.weight.value.shape[0]), Double(scale)]
-        return StateCoder.encode(shapes + TensorArchive.encode(model.tensors.map(\.value)))
+        let w = model.decoder.weight.value
+        return StateCoder.encode(header: [Double(w.shape[1]), Double(w.shape[0]), Double(scale)], weights: model.tensors)
     }
 
     mutating func loadState(_ bytes: [UInt8]) throws {
-        let values = try StateCoder.decode(bytes)
-        guard values.count > 3, let bands = Int(exactly: values[0]), let r = Int(exactly: values[1]), bands > 0, r > 0 else {
-            throw PluginError.invalidArgument("DAEU state: bad header")
-        }
+        var state = try StateReader(bytes, plugin: "DAEU")
+        let (bands, r, scale) = (try state.size(), try state.size(), try state.positive())
         var random = RandomStream(seed: 0)
         let model = Model(bands: bands, r: r, alpha: Float(leakyAlpha), random: &random)
-        guard TensorArchive.restore(Array(values[3...]), into: model.tensors) else {
-            throw PluginError.invalidArgument("DAEU state: tensors do not match a \(bands)-band, R = \(r) model")
-        }
-        scale = Float(values[2])
+        try state.restore(into: model.tensors)
+        self.scale = Float(scale)
         self.model = model
     }
 }

@@ -113,15 +113,15 @@ struct ICA: StatefulUnmixer {
     }
 
     mutating func loadState(_ bytes: [UInt8]) throws {
-        let v = try StateCoder.decode(bytes)
-        guard v.count >= 5 else { throw PluginError.invalidArgument("ICA state: bad size") }
-        let r = Int(v[0]), b = Int(v[1]), p = Int(v[2])
-        guard r >= 1, b >= 1, p >= 1, v.count == 5 + r * b + p * r else {
-            throw PluginError.invalidArgument("ICA state: bad size")
-        }
-        fingerprint = (UInt64(v[3]) << 32) | UInt64(v[4])
-        endmembers = Matrix(rows: r, cols: b, storage: Array(v[5..<(5 + r * b)]))
-        loadings = Matrix(rows: p, cols: r, storage: Array(v[(5 + r * b)...]))
+        var state = try StateReader(bytes, plugin: "ICA")
+        let (r, b, p) = (try state.size(), try state.size(), try state.size())
+        let half = 0...Int(UInt32.max)
+        let (high, low) = (try state.integer(in: half), try state.integer(in: half))
+        let (e, a) = (try state.values(r * b), try state.values(p * r))
+        try state.finish()
+        fingerprint = UInt64(high) << 32 | UInt64(low)
+        endmembers = Matrix(rows: r, cols: b, storage: e)
+        loadings = Matrix(rows: p, cols: r, storage: a)
     }
 }
 

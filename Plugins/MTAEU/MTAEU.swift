@@ -213,20 +213,16 @@ struct MTAEU: StatefulUnmixer {
     func saveState() throws -> [UInt8] {
         let model = self.model!
         let w = model.decoder.weight.value
-        return StateCoder.encode([Double(w.shape[1]), Double(w.shape[0]), Double(scale)] + TensorArchive.encode(model.tensors.map(\.value)))
+        return StateCoder.encode(header: [Double(w.shape[1]), Double(w.shape[0]), Double(scale)], weights: model.tensors)
     }
 
     mutating func loadState(_ bytes: [UInt8]) throws {
-        let values = try StateCoder.decode(bytes)
-        guard values.count > 3, let bands = Int(exactly: values[0]), let r = Int(exactly: values[1]), bands > 0, r > 0 else {
-            throw PluginError.invalidArgument("MTAEU state: bad header")
-        }
+        var state = try StateReader(bytes, plugin: "MTAEU")
+        let (bands, r, scale) = (try state.size(), try state.size(), try state.positive())
         var random = RandomStream(seed: 0)
         let model = Model(bands: bands, r: r, settings: self, random: &random)
-        guard TensorArchive.restore(Array(values[3...]), into: model.tensors) else {
-            throw PluginError.invalidArgument("MTAEU state: tensors do not match a \(bands)-band, R = \(r) model")
-        }
-        scale = Float(values[2])
+        try state.restore(into: model.tensors)
+        self.scale = Float(scale)
         self.model = model
     }
 }

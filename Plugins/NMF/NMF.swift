@@ -168,11 +168,11 @@ struct NMF: StatefulUnmixer {
     }
 
     mutating func loadState(_ bytes: [UInt8]) throws {
-        let v = try StateCoder.decode(bytes)
-        guard v.count >= 2, Int(v[0]) >= 1, Int(v[0]) * Int(v[1]) == v.count - 2 else {
-            throw PluginError.invalidArgument("NMF state: bad size")
-        }
-        endmembers = Matrix(rows: Int(v[0]), cols: Int(v[1]), storage: Array(v[2...]))
+        var state = try StateReader(bytes, plugin: "NMF")
+        let (rows, cols) = (try state.size(), try state.size())
+        let values = try state.values(rows * cols)
+        try state.finish()
+        endmembers = Matrix(rows: rows, cols: cols, storage: values)
         fitted = nil
     }
 }

@@ -205,14 +205,13 @@ struct UDAS: StatefulUnmixer {
     }
 
     mutating func loadState(_ bytes: [UInt8]) throws {
-        let v = try StateCoder.decode(bytes)
-        guard v.count >= 3, let r = Int(exactly: v[0]), let b = Int(exactly: v[1]), r > 0, b > 0,
-              v.count == 3 + 2 * r * b, v[2] > 0 else {
-            throw PluginError.invalidArgument("uDAS state: bad size")
-        }
-        scale = v[2]
-        decoder = Matrix(rows: r, cols: b, storage: Array(v[3..<(3 + r * b)]))
-        encoder = Matrix(rows: r, cols: b, storage: Array(v[(3 + r * b)...]))
+        var state = try StateReader(bytes, plugin: "uDAS")
+        let (r, b, scale) = (try state.size(), try state.size(), try state.positive())
+        let (e, w) = (try state.values(r * b), try state.values(r * b))
+        try state.finish()
+        self.scale = scale
+        decoder = Matrix(rows: r, cols: b, storage: e)
+        encoder = Matrix(rows: r, cols: b, storage: w)
     }
 }
 

@@ -286,7 +286,9 @@ typedef struct unmix_state_ext {
     unmix_status (*save)(unmix_instance_t *instance, unmix_write_fn write, void *context);
 
     /* Restores a model written by `save` of the same plugin id and version; afterwards the
-     * instance behaves as after that `fit`. `bytes` is only read during the call. [instance] */
+     * instance behaves as after that `fit`. Bytes it cannot read (truncated, altered, another
+     * plugin's) fail with UNMIX_ERR_INVALID_ARGUMENT and leave the instance as it was.
+     * `bytes` is only read during the call. [instance] */
     unmix_status (*load)(unmix_instance_t *instance, const void *bytes, size_t size);
 } unmix_state_ext_t;
 

@@ -212,5 +212,16 @@ import _TestSupport
         try restored.loadState(saved, r: Self.r)
         let observed = try restored.abundances(Self.cubeB, r: Self.r)
         expectClose(observed, expected, tolerance: 0, "abundances after save and load")
+        // A truncated state, or one whose header is altered (the SDK's first value, then the
+        // plugin's own first value, a size in every state we ship), is refused with an error
+        // (never a trap), and the instance it was offered to still works.
+        var altered = [saved, saved]
+        for (k, offset) in [0, 16].enumerated() where saved.count >= offset + 8 {
+            withUnsafeBytes(of: (-1.5).bitPattern.littleEndian) { altered[k].replaceSubrange(offset..<(offset + 8), with: $0) }
+        }
+        for bad in [Array(saved.dropLast(8))] + altered {
+            #expect(throws: UnmixError.self, "a state of \(bad.count) bytes was accepted") { try restored.loadState(bad, r: Self.r) }
+        }
+        expectClose(try restored.abundances(Self.cubeB, r: Self.r), expected, tolerance: 0, "abundances after a refused load")
     }
 }

@@ -122,13 +122,16 @@ final class Instance {
         return header + (try box.saveState())
     }
 
+    /// All or nothing: a state that cannot be read leaves the fitted model (if any) in place.
     func loadState(_ bytes: [UInt8]) throws {
-        guard bytes.count >= 16 else { throw PluginError.invalidArgument("load: state too short") }
-        let bands = bytes[0..<8].withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        let r = bytes[8..<16].withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        fitted = nil
-        box.reset(values: values)
-        try box.loadState(Array(bytes[16...]))
+        func size(at offset: Int) -> Int? {
+            let raw = bytes[offset..<(offset + 8)].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            return Int(exactly: raw).flatMap { $0 > 0 ? $0 : nil }
+        }
+        guard bytes.count >= 16, let bands = size(at: 0), let r = size(at: 8) else {
+            throw PluginError.invalidArgument("load: not a state saved by this plugin (bad header)")
+        }
+        try box.loadState(Array(bytes[16...]), values: values)
         fitted = (bands, r)
     }
 }

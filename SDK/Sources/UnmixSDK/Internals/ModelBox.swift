@@ -9,7 +9,9 @@ class AnyModelBox {
     func fit(_ cube: Cube, r: Int, context: RunContext) throws -> Matrix { fatalError("abstract") }
     func abundances(_ cube: Cube, context: RunContext) throws -> Matrix { fatalError("abstract") }
     func saveState() throws -> [UInt8] { fatalError("abstract") }
-    func loadState(_ bytes: [UInt8]) throws { fatalError("abstract") }
+    /// Replaces the model by a fresh one with these parameter values restored from `bytes`;
+    /// when that throws, the model is left as it was.
+    func loadState(_ bytes: [UInt8], values: [Double]) throws { fatalError("abstract") }
 }
 
 final class ModelBox<U: Unmixer>: AnyModelBox {
@@ -24,10 +26,12 @@ final class ModelBox<U: Unmixer>: AnyModelBox {
         parameters[index].problem(with: value)
     }
 
-    override func reset(values: [Double]) {
-        var fresh = U()
-        for (p, v) in zip(parameters, values) { p.set(&fresh, v) }
-        model = fresh
+    override func reset(values: [Double]) { model = fresh(values) }
+
+    private func fresh(_ values: [Double]) -> U {
+        var made = U()
+        for (p, v) in zip(parameters, values) { p.set(&made, v) }
+        return made
     }
 
     override func fit(_ cube: Cube, r: Int, context: RunContext) throws -> Matrix {
@@ -45,8 +49,8 @@ final class ModelBox<U: Unmixer>: AnyModelBox {
         return try stateful.saveState()
     }
 
-    override func loadState(_ bytes: [UInt8]) throws {
-        guard var stateful = model as? any StatefulUnmixer else {
+    override func loadState(_ bytes: [UInt8], values: [Double]) throws {
+        guard var stateful = fresh(values) as? any StatefulUnmixer else {
             throw PluginError(.unsupported, "\(U.info.id) cannot load a state")
         }
         try stateful.loadState(bytes)
