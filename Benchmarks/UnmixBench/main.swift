@@ -6,11 +6,17 @@ import UnmixHost
 // Benchmarks/python on the very same cubes, in the same run, and prints our time over theirs.
 //
 //   swift run -c release unmix-bench [--repeat N] [--plugins vca,...] [--presets eels3,eels4]
+//                                    [--set PLUGIN.key=value ...]
+//
+// `--set` changes a parameter for our plugin and its baseline alike (e.g. `cnnaeu.epochs=10` to
+// compare the cost per epoch where a full training would take an hour); a baseline that does
+// not know the parameter fails its row rather than run something else.
 
 struct Options {
     var repeatCount = 5
     var plugins: [String]? = nil
     var presets: [SyntheticPreset] = [.eels3, .eels4]
+    var settings: [String] = []
 }
 
 func parseOptions() -> Options {
@@ -22,8 +28,9 @@ func parseOptions() -> Options {
         case "--repeat": o.repeatCount = Int(args.removeFirst()) ?? 5
         case "--plugins": o.plugins = args.removeFirst().split(separator: ",").map(String.init)
         case "--presets": o.presets = args.removeFirst().split(separator: ",").compactMap { SyntheticPreset(rawValue: String($0)) }
+        case "--set": o.settings.append(args.removeFirst())
         case "-h", "--help":
-            print("usage: unmix-bench [--repeat N] [--plugins a,b] [--presets eels3,eels4]")
+            print("usage: unmix-bench [--repeat N] [--plugins a,b] [--presets eels3,eels4] [--set PLUGIN.key=value ...]")
             exit(0)
         default:
             writeStderr("unmix-bench: unknown option \(a)\n")
@@ -40,13 +47,13 @@ func median(_ v: [Double]) -> Double {
 
 /// Runs the Python baseline `script` on `dir` and returns its median time and mean SAD, if
 /// python3 with numpy and scipy is available.
-func pythonBaseline(_ script: String, dir: URL, repeatCount: Int) -> (seconds: Double, sad: Double)? {
+func pythonBaseline(_ script: String, dir: URL, repeatCount: Int, settings: [String]) -> (seconds: Double, sad: Double)? {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("python").appendingPathComponent(script).path
     guard FileManager.default.fileExists(atPath: path) else { return nil }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", path, dir.path, String(repeatCount)]
+    p.arguments = ["python3", path, dir.path, String(repeatCount)] + settings
     // These pin old OpenBLAS kernels on some machines here and slow numpy's newer OpenBLAS:
     // the baseline runs without them, so it is not handicapped (ours keeps the environment).
     var env = ProcessInfo.processInfo.environment
@@ -67,6 +74,13 @@ func pythonBaseline(_ script: String, dir: URL, repeatCount: Int) -> (seconds: D
 let options = parseOptions()
 let registry = PluginRegistry.discover(.standard(explicit: []))
 let plugins = registry.plugins.filter { options.plugins == nil || options.plugins!.contains($0.descriptor.id) }
+let settings: [String: [String]]
+do {
+    settings = try groupPluginSettings(options.settings, plugins)
+} catch {
+    writeStderr("unmix-bench: \(error)\n")
+    exit(2)
+}
 let baselines = [
     "vca": "vca_baseline.py",
     "nmf": "nmf_baseline.py",
@@ -89,11 +103,12 @@ for preset in options.presets {
     let cube = CubeData(rows: data.rows, cols: data.cols, bands: data.bands, values: data.cube)
     let truth = GroundTruth(r: data.r, endmembers: data.endmembers, abundances: data.abundances, source: dir.path)
     for plugin in plugins {
+        let mine = settings[plugin.descriptor.id] ?? []
         var fit = [Double](), total = [Double](), sads = [Double]()
         var failure: String?
         for i in 0..<options.repeatCount {
             do {
-                let (result, _) = try runPlugin(plugin, cube: cube, r: data.r, values: plugin.descriptor.parameters.map(\.defaultValue), seed: UInt64(i))
+                let (result, _) = try runPlugin(plugin, cube: cube, r: data.r, values: resolveParameters(plugin.descriptor, settings: mine), seed: UInt64(i))
                 fit.append(result.fitSeconds)
                 total.append(result.fitSeconds + result.abundanceSeconds)
                 sads.append(Score(truth: truth, result: result, pixels: cube.pixels, bands: cube.bands).sadMean)
@@ -102,13 +117,13 @@ for preset in options.presets {
                 break
             }
         }
-        var row = ["\(preset.rawValue) \(data.rows)×\(data.cols)×\(data.bands)", plugin.descriptor.id]
+        var row = ["\(preset.rawValue) \(data.rows)×\(data.cols)×\(data.bands)", ([plugin.descriptor.id] + mine).joined(separator: " ")]
         if let failure {
             row += ["-", "-", "-", "-", "-", "failed: \(failure)"]
         } else {
             let ours = median(total)
             row += [String(format: "%.4f", median(fit)), String(format: "%.4f", ours), String(format: "%.4f", sads.reduce(0, +) / Double(sads.count))]
-            if let script = baselines[plugin.descriptor.id], let base = pythonBaseline(script, dir: dir, repeatCount: options.repeatCount) {
+            if let script = baselines[plugin.descriptor.id], let base = pythonBaseline(script, dir: dir, repeatCount: options.repeatCount, settings: mine) {
                 row += [String(format: "%.4f", base.seconds), String(format: "%.4f", base.sad), String(format: "%.3f", ours / base.seconds)]
             } else {
                 row += ["-", "-", "-"]
@@ -119,4 +134,4 @@ for preset in options.presets {
 }
 print(renderTable(["CUBE", "PLUGIN", "FIT (s)", "FIT+ABUND (s)", "SAD", "BASELINE (s)", "BASELINE SAD", "OURS/BASELINE"], rows,
                   rightAligned: [2, 3, 4, 5, 6, 7]), terminator: "")
-print("\nbaselines: Benchmarks/python (numpy/scipy re-implementations of the reference pipelines; '-' when python3, numpy or scipy is missing)")
+print("\nbaselines: Benchmarks/python (numpy/scipy re-implementations of the reference pipelines; '-' when python3, numpy or scipy is missing, or the baseline does not support a --set parameter)")

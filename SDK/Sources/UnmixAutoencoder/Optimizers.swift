@@ -24,7 +24,7 @@ public final class SGD: Optimizer {
         let lr = learningRate / (1 + decay * Float(iterations))
         for (p, g) in gradients {
             let v = velocity.slot(p)
-            update(p, v, g) { w, v, g in
+            update(p, v, g) { _, w, v, g in
                 v = momentum * v - lr * g
                 w += v
             }
@@ -50,22 +50,10 @@ public final class RMSprop: Optimizer {
         let lr = learningRate / (1 + decay * Float(iterations))
         let (rho, epsilon) = (self.rho, self.epsilon)
         for (p, g) in gradients {
-            // A plain loop over raw buffers, so that the compiler vectorises sqrt and division.
-            let slot = accumulators.slot(p)
-            precondition(g.count == p.value.count && slot.values.count == g.count, "RMSprop: gradient shape")
-            g.storage.withUnsafeBufferPointer { pg in
-                slot.values.withUnsafeMutableBufferPointer { pa in
-                    p.value.storage.withUnsafeMutableBufferPointer { pw in
-                        let (gp, ap, wp) = (pg.baseAddress!, pa.baseAddress!, pw.baseAddress!)
-                        for i in 0..<pg.count {
-                            let a = rho * ap[i] + (1 - rho) * gp[i] * gp[i]
-                            ap[i] = a
-                            wp[i] -= lr * gp[i] / (a.squareRoot() + epsilon)
-                        }
-                    }
-                }
+            update(p, accumulators.slot(p), g) { _, w, a, g in
+                a = rho * a + (1 - rho) * g * g
+                w -= lr * g / (a.squareRoot() + epsilon)
             }
-            p.constraint?.apply(&p.value)
         }
         iterations += 1
     }
@@ -93,12 +81,10 @@ public final class Adam: Optimizer {
         for (p, g) in gradients {
             let m = first.slot(p), v = second.slot(p)
             v.values.withUnsafeMutableBufferPointer { pv in
-                var i = 0
-                update(p, m, g) { w, m, g in
+                update(p, m, g) { i, w, m, g in
                     m = beta1 * m + (1 - beta1) * g
                     pv[i] = beta2 * pv[i] + (1 - beta2) * g * g
                     w -= lr * m / (pv[i].squareRoot() + epsilon)
-                    i += 1
                 }
             }
         }
@@ -122,14 +108,23 @@ struct Slots {
     }
 }
 
-/// Applies `rule(&w, &state, g)` element-wise in place, then the weight's constraint.
+/// Applies `rule(i, &w, &state, g)` to every element i in place, then the weight's constraint.
+/// A weight of millions of values (MTAEU's 4B × B shared layer) is updated on all cores in
+/// fixed chunks: the update is memory-bound and one core does not saturate memory. Each element
+/// is updated alone, so the result does not depend on the chunking.
 @inline(__always)
-func update(_ p: Weight, _ state: Slot, _ g: Tensor, _ rule: (inout Float, inout Float, Float) -> Void) {
-    precondition(g.count == p.value.count, "optimiser: gradient of \(g.count) values for a weight of \(p.value.count)")
+func update(_ p: Weight, _ state: Slot, _ g: Tensor, _ rule: (Int, inout Float, inout Float, Float) -> Void) {
+    precondition(g.count == p.value.count && state.values.count == g.count,
+                 "optimiser: gradient of \(g.count) values for a weight of \(p.value.count)")
     g.storage.withUnsafeBufferPointer { pg in
         state.values.withUnsafeMutableBufferPointer { ps in
             p.value.storage.withUnsafeMutableBufferPointer { pw in
-                for i in 0..<pg.count { rule(&pw[i], &ps[i], pg[i]) }
+                guard let (gp, sp, wp) = pg.baseAddress.map({ ($0, ps.baseAddress!, pw.baseAddress!) }) else { return }
+                let count = pg.count, chunk = 1 << 18
+                func run(_ k: Int) {
+                    for i in (k * chunk)..<min(count, (k + 1) * chunk) { rule(i, &wp[i], &sp[i], gp[i]) }
+                }
+                if count <= chunk { run(0) } else { DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk, execute: run) }
             }
         }
     }

@@ -30,7 +30,7 @@ enum CompareCommand {
         let inputPath = args.positionals[0]
         // Phase two: everything checked before the first run.
         let plugins = try selectPlugins(args.value("--plugins") ?? "all", registry)
-        let settings = try pluginSettings(args.all("--set"), plugins)
+        let settings = try groupPluginSettings(args.all("--set"), plugins)
         let repeatCount = try args.integer("--repeat") ?? 1
         guard repeatCount >= 1 else { throw UnmixError.usage("--repeat must be at least 1") }
         let seed = try parseSeed(args.value("--seed"))
@@ -87,23 +87,6 @@ enum CompareCommand {
         }
         guard !chosen.isEmpty else { throw UnmixError.usage("--plugins lists no plugin") }
         return chosen
-    }
-
-    /// `PLUGIN.key=value` settings grouped by plugin id, each checked against its plugin.
-    static func pluginSettings(_ settings: [String], _ plugins: [PluginLibrary]) throws -> [String: [String]] {
-        var grouped = [String: [String]]()
-        for s in settings {
-            guard let dot = s.firstIndex(of: "."), let eq = s.firstIndex(of: "="), dot < eq else {
-                throw UnmixError.usage("--set in compare expects PLUGIN.key=value, got '\(s)'")
-            }
-            let name = String(s[..<dot]).lowercased()
-            guard let plugin = plugins.first(where: { $0.descriptor.id.lowercased() == name || $0.descriptor.name.lowercased() == name }) else {
-                throw UnmixError("--set \(s): '\(name)' is not among the compared plugins (\(plugins.map(\.descriptor.id).joined(separator: ", ")))")
-            }
-            grouped[plugin.descriptor.id, default: []].append(String(s[s.index(after: dot)...]))
-        }
-        for plugin in plugins { _ = try resolveParameters(plugin.descriptor, settings: grouped[plugin.descriptor.id] ?? []) }
-        return grouped
     }
 }
 

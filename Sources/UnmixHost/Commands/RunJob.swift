@@ -18,6 +18,23 @@ public func resolveParameters(_ d: PluginDescriptor, settings: [String]) throws 
     return values
 }
 
+/// `PLUGIN.key=value` settings grouped by plugin id, each checked against its plugin.
+public func groupPluginSettings(_ settings: [String], _ plugins: [PluginLibrary]) throws -> [String: [String]] {
+    var grouped = [String: [String]]()
+    for s in settings {
+        guard let dot = s.firstIndex(of: "."), let eq = s.firstIndex(of: "="), dot < eq else {
+            throw UnmixError.usage("--set expects PLUGIN.key=value, got '\(s)'")
+        }
+        let name = String(s[..<dot]).lowercased()
+        guard let plugin = plugins.first(where: { $0.descriptor.id.lowercased() == name || $0.descriptor.name.lowercased() == name }) else {
+            throw UnmixError("--set \(s): '\(name)' is not among the chosen plugins (\(plugins.map(\.descriptor.id).joined(separator: ", ")))")
+        }
+        grouped[plugin.descriptor.id, default: []].append(String(s[s.index(after: dot)...]))
+    }
+    for plugin in plugins { _ = try resolveParameters(plugin.descriptor, settings: grouped[plugin.descriptor.id] ?? []) }
+    return grouped
+}
+
 /// What one run of a plugin produced.
 public struct RunResult: Sendable {
     public var r: Int
