@@ -115,6 +115,38 @@ struct GradientCheck {
         c.check("conv2d \(kernel.kh)x\(kernel.kw) \(method)", [x, w]) { conv2d($0[0], $0[1], method: method) }
     }
 
+    /// Element-wise and row-wise ops on a tensor large enough to be cut into chunks for all
+    /// cores (300 × 500 values; chunks of 64 Ki values or 131 rows) give, row by row, exactly
+    /// what they give on that row alone (one chunk): values and input gradients.
+    @Test func chunkedOpsMatchRowByRow() {
+        var c = GradientCheck()
+        let (rows, n) = (300, 500)
+        let x = c.tensor([rows, n]), other = c.tensor([rows, n]), bias = c.tensor([n]), weights = c.tensor([rows, n])
+        let ops: [(String, (Variable, Variable, Variable) -> Variable)] = [
+            ("softmax", { x, _, _ in softmax(x) }),
+            ("l2Normalized", { x, _, _ in l2Normalized(x) }),
+            ("leakyRelu", { x, _, _ in leakyRelu(x, alpha: 0.1) }),
+            ("arccos", { x, _, _ in arccos(x * 0.5) }),
+            ("add row", { x, _, b in x + b }),
+            ("mul", { x, o, _ in x * o }),
+        ]
+        func slice(_ t: Tensor, _ r: Int) -> Tensor { Tensor(shape: [1, n], storage: Array(t.storage[(r * n)..<((r + 1) * n)])) }
+        for (name, op) in ops {
+            let tape = Tape()
+            let vx = tape.parameter(x)
+            let y = op(vx, tape.constant(other), tape.constant(bias))
+            let g = tape.gradients(of: sum(y * tape.constant(weights)), wrt: [vx])[0]
+            for r in stride(from: 0, to: rows, by: 23) {
+                let t = Tape()
+                let vr = t.parameter(slice(x, r))
+                let yr = op(vr, t.constant(slice(other, r)), t.constant(bias))
+                let gr = t.gradients(of: sum(yr * t.constant(slice(weights, r))), wrt: [vr])[0]
+                #expect(slice(y.value, r) == yr.value, "\(name): row \(r) differs from the op on that row alone")
+                #expect(slice(g, r) == gr, "\(name): gradient of row \(r) differs from the op on that row alone")
+            }
+        }
+    }
+
     /// conv2d against a direct sum over the kernel, computed here by hand-written loops, by each
     /// method (`automatic` takes im2col here: 2 channels in, 3 out).
     @Test(arguments: [ConvolutionMethod.im2col, .tapProduct, .automatic])

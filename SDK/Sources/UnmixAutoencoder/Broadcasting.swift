@@ -9,7 +9,7 @@ func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor
         var out = a.storage
         b.storage.withUnsafeBufferPointer { pb in
             out.withUnsafeMutableBufferPointer { po in
-                for i in 0..<po.count { po[i] = f(po[i], pb[i]) }
+                inChunks(po.count) { range in for i in range { po[i] = f(po[i], pb[i]) } }
             }
         }
         return Tensor(shape: a.shape, storage: out)
@@ -51,11 +51,13 @@ private func cycling(_ big: Tensor, _ small: Tensor, _ f: (Float, Float) -> Floa
     big.storage.withUnsafeBufferPointer { pa in
         small.storage.withUnsafeBufferPointer { pb in
             out.withUnsafeMutableBufferPointer { po in
-                var j = 0
-                for i in 0..<po.count {
-                    po[i] = f(pa[i], pb[j])
-                    j += 1
-                    if j == m { j = 0 }
+                inChunks(po.count) { range in
+                    var j = range.lowerBound % m
+                    for i in range {
+                        po[i] = f(pa[i], pb[j])
+                        j += 1
+                        if j == m { j = 0 }
+                    }
                 }
             }
         }

@@ -48,13 +48,17 @@ public prefix func - (a: Variable) -> Variable { unary(a, { -$0 }, { _, _ in -1 
 @inline(__always)
 func unary(_ a: Variable, _ f: (Float) -> Float, _ derivative: @escaping (Float, Float) -> Float) -> Variable {
     let x = a.value
-    let y = x.map(f)
+    var values = x.storage
+    values.withUnsafeMutableBufferPointer { py in
+        inChunks(py.count) { range in for i in range { py[i] = f(py[i]) } }
+    }
+    let y = Tensor(shape: x.shape, storage: values)
     return a.tape.record(y, [a]) { g, _ in
         var out = g.storage
         x.storage.withUnsafeBufferPointer { px in
             y.storage.withUnsafeBufferPointer { py in
                 out.withUnsafeMutableBufferPointer { po in
-                    for i in 0..<po.count { po[i] *= derivative(px[i], py[i]) }
+                    inChunks(po.count) { range in for i in range { po[i] *= derivative(px[i], py[i]) } }
                 }
             }
         }
@@ -136,25 +140,26 @@ public func mean(_ a: Variable, axis: Int, keepDims: Bool = false) -> Variable {
 public func softmax(_ a: Variable) -> Variable {
     let x = a.value
     let n = x.shape.last ?? 1, rows = x.count / max(n, 1)
-    var y = x.storage
-    for r in 0..<rows {
-        let base = r * n
-        var m = -Float.infinity
-        for j in 0..<n { m = max(m, y[base + j]) }
-        var s: Float = 0
-        for j in 0..<n { y[base + j] = Foundation.exp(y[base + j] - m); s += y[base + j] }
-        for j in 0..<n { y[base + j] /= s }
-    }
-    let yt = Tensor(shape: x.shape, storage: y)
-    return a.tape.record(yt, [a]) { g, _ in
-        var dx = [Float](repeating: 0, count: x.count)
-        for r in 0..<rows {
-            let base = r * n
-            var dot: Float = 0
-            for j in 0..<n { dot += g.storage[base + j] * y[base + j] }
-            for j in 0..<n { dx[base + j] = y[base + j] * (g.storage[base + j] - dot) }
+    var values = x.storage
+    values.withUnsafeMutableBufferPointer { py in
+        inChunks(rows, grain: rowGrain(n)) { chunk in
+            for r in chunk {
+                let row = py.baseAddress! + r * n
+                var m = -Float.infinity
+                for j in 0..<n { m = max(m, row[j]) }
+                var s: Float = 0
+                for j in 0..<n { row[j] = Foundation.exp(row[j] - m); s += row[j] }
+                for j in 0..<n { row[j] /= s }
+            }
         }
-        return [Tensor(shape: x.shape, storage: dx)]
+    }
+    let y = values
+    return a.tape.record(Tensor(shape: x.shape, storage: y), [a]) { g, _ in
+        [rowWise(g, y, width: n) { _, gr, yr, dx in
+            var dot: Float = 0
+            for j in 0..<n { dot += gr[j] * yr[j] }
+            for j in 0..<n { dx[j] = yr[j] * (gr[j] - dot) }
+        }]
     }
 }
 
@@ -163,22 +168,46 @@ public func l2Normalized(_ a: Variable, epsilon: Float = 1e-12) -> Variable {
     let x = a.value
     let n = x.shape.last ?? 1, rows = x.count / max(n, 1)
     var norms = [Float](repeating: 0, count: rows)
-    var y = x.storage
-    for r in 0..<rows {
-        var s: Float = 0
-        for j in 0..<n { s += y[r * n + j] * y[r * n + j] }
-        norms[r] = (s + epsilon).squareRoot()
-        for j in 0..<n { y[r * n + j] /= norms[r] }
-    }
-    return a.tape.record(Tensor(shape: x.shape, storage: y), [a]) { g, _ in
-        var dx = [Float](repeating: 0, count: x.count)
-        for r in 0..<rows {
-            var dot: Float = 0
-            for j in 0..<n { dot += g.storage[r * n + j] * y[r * n + j] }
-            for j in 0..<n { dx[r * n + j] = (g.storage[r * n + j] - y[r * n + j] * dot) / norms[r] }
+    var values = x.storage
+    values.withUnsafeMutableBufferPointer { py in
+        norms.withUnsafeMutableBufferPointer { pn in
+            inChunks(rows, grain: rowGrain(n)) { chunk in
+                for r in chunk {
+                    let row = py.baseAddress! + r * n
+                    var s: Float = 0
+                    for j in 0..<n { s += row[j] * row[j] }
+                    pn[r] = (s + epsilon).squareRoot()
+                    for j in 0..<n { row[j] /= pn[r] }
+                }
+            }
         }
-        return [Tensor(shape: x.shape, storage: dx)]
     }
+    let (y, rowNorms) = (values, norms)
+    return a.tape.record(Tensor(shape: x.shape, storage: y), [a]) { g, _ in
+        [rowWise(g, y, width: n) { r, gr, yr, dx in
+            var dot: Float = 0
+            for j in 0..<n { dot += gr[j] * yr[j] }
+            for j in 0..<n { dx[j] = (gr[j] - yr[j] * dot) / rowNorms[r] }
+        }]
+    }
+}
+
+/// The input gradient of a row-wise op with output values `y` (rows of `n`): `body(r, g_r, y_r,
+/// dx_r)` fills row r of the result, rows in chunks on all cores.
+private func rowWise(_ g: Tensor, _ y: [Float], width n: Int,
+                     _ body: (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+    var dx = [Float](repeating: 0, count: y.count)
+    let rows = y.count / max(n, 1)
+    g.storage.withUnsafeBufferPointer { pg in
+        y.withUnsafeBufferPointer { py in
+            dx.withUnsafeMutableBufferPointer { pd in
+                inChunks(rows, grain: rowGrain(n)) { chunk in
+                    for r in chunk { body(r, pg.baseAddress! + r * n, py.baseAddress! + r * n, pd.baseAddress! + r * n) }
+                }
+            }
+        }
+    }
+    return Tensor(shape: g.shape, storage: dx)
 }
 
 // MARK: - Shapes

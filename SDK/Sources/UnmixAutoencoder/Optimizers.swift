@@ -110,8 +110,7 @@ struct Slots {
 
 /// Applies `rule(i, &w, &state, g)` to every element i in place, then the weight's constraint.
 /// A weight of millions of values (MTAEU's 4B × B shared layer) is updated on all cores in
-/// fixed chunks: the update is memory-bound and one core does not saturate memory. Each element
-/// is updated alone, so the result does not depend on the chunking.
+/// fixed chunks (`inChunks`): the update is memory-bound and one core does not saturate memory.
 @inline(__always)
 func update(_ p: Weight, _ state: Slot, _ g: Tensor, _ rule: (Int, inout Float, inout Float, Float) -> Void) {
     precondition(g.count == p.value.count && state.values.count == g.count,
@@ -120,11 +119,9 @@ func update(_ p: Weight, _ state: Slot, _ g: Tensor, _ rule: (Int, inout Float, 
         state.values.withUnsafeMutableBufferPointer { ps in
             p.value.storage.withUnsafeMutableBufferPointer { pw in
                 guard let (gp, sp, wp) = pg.baseAddress.map({ ($0, ps.baseAddress!, pw.baseAddress!) }) else { return }
-                let count = pg.count, chunk = 1 << 18
-                func run(_ k: Int) {
-                    for i in (k * chunk)..<min(count, (k + 1) * chunk) { rule(i, &wp[i], &sp[i], gp[i]) }
+                inChunks(pg.count, grain: 1 << 18) { range in
+                    for i in range { rule(i, &wp[i], &sp[i], gp[i]) }
                 }
-                if count <= chunk { run(0) } else { DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk, execute: run) }
             }
         }
     }
