@@ -1,5 +1,5 @@
 import Testing
-import UnmixAutoencoder
+@testable import UnmixAutoencoder
 import UnmixNumerics
 
 /// Finite-difference checks of every op's gradient: the analytic gradient of
@@ -48,6 +48,15 @@ struct GradientCheck {
 }
 
 @Suite struct GradientCheckTests {
+    /// The checker itself: an op whose pullback is wrong (2x claimed for the derivative of x³)
+    /// must be reported, or every check below could pass vacuously.
+    @Test func checkerCatchesAWrongDerivative() {
+        withKnownIssue("the derivative of x³ is not 2x") {
+            var c = GradientCheck()
+            c.check("x³ with derivative 2x", [c.tensor([4], low: 0.5, high: 1.5)]) { unary($0[0], { $0 * $0 * $0 }, { x, _ in 2 * x }) }
+        }
+    }
+
     @Test func arithmeticWithBroadcasting() {
         var c = GradientCheck()
         let (a, b, row, s) = (c.tensor([3, 4]), c.tensor([3, 4]), c.tensor([4]), c.tensor([1]))
