@@ -45,12 +45,13 @@ func median(_ v: [Double]) -> Double {
     return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
 }
 
-/// Runs the Python baseline `script` on `dir` and returns its median time and mean SAD, if
-/// python3 with numpy and scipy is available.
-func pythonBaseline(_ script: String, dir: URL, repeatCount: Int, settings: [String]) -> (seconds: Double, sad: Double)? {
+/// Runs the Python baseline `script` on `dir` and returns its median time and mean SAD, or why
+/// it did not run (the last line it wrote on stderr: python3 or a package missing, a --set
+/// parameter it does not support).
+func pythonBaseline(_ script: String, dir: URL, repeatCount: Int, settings: [String]) -> Result<(seconds: Double, sad: Double), UnmixError> {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("python").appendingPathComponent(script).path
-    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    guard FileManager.default.fileExists(atPath: path) else { return .failure(UnmixError("\(path) not found")) }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3", path, dir.path, String(repeatCount)] + settings
@@ -61,17 +62,26 @@ func pythonBaseline(_ script: String, dir: URL, repeatCount: Int, settings: [Str
     env["OPENBLAS_L2_SIZE"] = nil
     p.environment = env
     let out = Pipe()
+    let errPath = dir.appendingPathComponent("baseline-stderr.txt")
+    FileManager.default.createFile(atPath: errPath.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errPath) }
+    guard let err = try? FileHandle(forWritingTo: errPath) else { return .failure(UnmixError("cannot write \(errPath.path)")) }
     p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return nil }
+    p.standardError = err
+    do { try p.run() } catch { return .failure(UnmixError("python3: \(error)")) }
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    try? err.close()
     guard p.terminationStatus == 0, let json = try? parseJSON(data),
-          let s = json["median_seconds"] as? Double, let sad = json["sad_mean"] as? Double else { return nil }
-    return (s, sad)
+          let s = json["median_seconds"] as? Double, let sad = json["sad_mean"] as? Double else {
+        let lines = (try? String(contentsOf: errPath, encoding: .utf8))?.split(separator: "\n") ?? []
+        return .failure(UnmixError(lines.last.map(String.init) ?? "exit status \(p.terminationStatus)"))
+    }
+    return .success((s, sad))
 }
 
 let options = parseOptions()
+MemoryPolicy.keepFreedMemory()
 let registry = PluginRegistry.discover(.standard(explicit: []))
 let plugins = registry.plugins.filter { options.plugins == nil || options.plugins!.contains($0.descriptor.id) }
 let settings: [String: [String]]
@@ -96,6 +106,7 @@ defer { try? FileManager.default.removeItem(at: tmp) }
 
 print("unmix-bench: median of \(options.repeatCount) runs (fit + abundances), \(ProcessInfo.processInfo.activeProcessorCount) cores\n")
 var rows = [[String]]()
+var notes = [String]()
 for preset in options.presets {
     let data = SyntheticDataset.generate(preset, seed: 0)
     let dir = tmp.appendingPathComponent(preset.rawValue)
@@ -123,9 +134,13 @@ for preset in options.presets {
         } else {
             let ours = median(total)
             row += [String(format: "%.4f", median(fit)), String(format: "%.4f", ours), String(format: "%.4f", sads.reduce(0, +) / Double(sads.count))]
-            if let script = baselines[plugin.descriptor.id], let base = pythonBaseline(script, dir: dir, repeatCount: options.repeatCount, settings: mine) {
+            switch baselines[plugin.descriptor.id].map({ pythonBaseline($0, dir: dir, repeatCount: options.repeatCount, settings: mine) }) {
+            case .success(let base)?:
                 row += [String(format: "%.4f", base.seconds), String(format: "%.4f", base.sad), String(format: "%.3f", ours / base.seconds)]
-            } else {
+            case .failure(let why)?:
+                row += ["-", "-", "-"]
+                notes.append("\(plugin.descriptor.id) on \(preset.rawValue): baseline did not run: \(why.message)")
+            case nil:
                 row += ["-", "-", "-"]
             }
         }
@@ -134,4 +149,5 @@ for preset in options.presets {
 }
 print(renderTable(["CUBE", "PLUGIN", "FIT (s)", "FIT+ABUND (s)", "SAD", "BASELINE (s)", "BASELINE SAD", "OURS/BASELINE"], rows,
                   rightAligned: [2, 3, 4, 5, 6, 7]), terminator: "")
-print("\nbaselines: Benchmarks/python (numpy/scipy re-implementations of the reference pipelines; '-' when python3, numpy or scipy is missing, or the baseline does not support a --set parameter)")
+print("\nbaselines: Benchmarks/python (numpy/scipy, scikit-learn or Keras implementations of the reference pipelines)")
+for note in notes { print(note) }

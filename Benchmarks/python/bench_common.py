@@ -3,9 +3,10 @@ endmembers (mean SAD after Hungarian matching), print {median_seconds, sad_mean}
 
 usage of a baseline: python3 X_baseline.py DATASET_DIR REPEAT [KEY=VALUE ...]
 
-KEY=VALUE are the plugin parameters unmix-bench was given with --set; a baseline reads those it
-supports with param(). One it never reads fails the run (exit 2), so a row never compares our
-plugin with a baseline that ran other settings.
+KEY=VALUE are the plugin parameters unmix-bench was given with --set. A baseline declares the
+ones it supports, with their defaults, in main(fit, params={...}) and reads them with param();
+any other fails the run before anything is timed (exit 2), so a row never compares our plugin
+with a baseline that ran other settings.
 """
 import json
 import sys
@@ -24,22 +25,37 @@ def mean_sad(truth, estimate):
     return float(sad[rows, cols].mean())
 
 
-_settings = {}
-_read = set()
+_params = {}
 
 
-def param(name, default):
-    """The value of parameter `name` given on the command line, else `default` (same type)."""
-    _read.add(name)
-    return type(default)(_settings[name]) if name in _settings else default
+def param(name):
+    """The value of a parameter declared in main(params=...), as given by --set or its default."""
+    return _params[name]
 
 
-def main(fit, dtype=np.float64, max_repeat=None):
-    """fit(cube, r, seed) -> endmembers (R x B) runs once per seed and is timed whole."""
+def _parse(text, default):
+    if isinstance(default, bool):
+        if text.lower() not in ("true", "false", "1", "0"):
+            raise ValueError(text)
+        return text.lower() in ("true", "1")
+    return type(default)(text)
+
+
+def main(fit, dtype=np.float64, max_repeat=None, params=None):
+    """fit(cube, r, seed) -> endmembers (R x B) runs once per seed and is timed whole.
+    params: the plugin parameters this baseline honours, with their defaults."""
     folder, repeat = sys.argv[1], int(sys.argv[2])
+    _params.update(params or {})
     for setting in sys.argv[3:]:
         key, _, value = setting.partition("=")
-        _settings[key] = value
+        if key not in _params:
+            print(f"baseline does not support {key}", file=sys.stderr)
+            sys.exit(2)
+        try:
+            _params[key] = _parse(value, _params[key])
+        except ValueError:
+            print(f"baseline: bad value for {key}: {value}", file=sys.stderr)
+            sys.exit(2)
     if max_repeat is not None:
         repeat = min(repeat, max_repeat)
     cube = np.load(f"{folder}/cube.npy").astype(dtype)
@@ -49,9 +65,5 @@ def main(fit, dtype=np.float64, max_repeat=None):
         t0 = time.perf_counter()
         endmembers = fit(cube, truth.shape[0], seed)
         times.append(time.perf_counter() - t0)
-        unknown = set(_settings) - _read
-        if unknown:
-            print(f"baseline does not support: {', '.join(sorted(unknown))}", file=sys.stderr)
-            sys.exit(2)
         sads.append(mean_sad(truth, np.asarray(endmembers, dtype=np.float64)))
     print(json.dumps({"median_seconds": float(np.median(times)), "sad_mean": float(np.mean(sads))}))

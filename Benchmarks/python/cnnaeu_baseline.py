@@ -62,9 +62,9 @@ def fit(cube, r, seed):
     lefts = rng.integers(0, cols - pw + 1, count)
     patches = np.stack([y[t:t + ph, l:l + pw] for t, l in zip(tops, lefts)])
     model, encoder = build(rows, cols, bands, r)
-    model.fit(patches, patches, batch_size=15, epochs=bench_common.param("epochs", 320), verbose=0)
+    model.fit(patches, patches, batch_size=15, epochs=bench_common.param("epochs"), verbose=0)
     encoder.predict(y[None], verbose=0)
     return model.layers[-1].get_weights()[0].mean(axis=(0, 1))
 
 if __name__ == "__main__":
-    bench_common.main(fit, dtype=np.float32, max_repeat=2)
+    bench_common.main(fit, dtype=np.float32, max_repeat=2, params={"epochs": 320})

@@ -63,9 +63,9 @@ def fit(cube, r, seed):
     tf.keras.utils.set_random_seed(seed)
     train = y[np.random.default_rng(seed).integers(0, y.shape[0], 2000)]
     model, encoder = build(bands, r)
-    model.fit(train, train, batch_size=6, epochs=bench_common.param("epochs", 40), verbose=0)
+    model.fit(train, train, batch_size=6, epochs=bench_common.param("epochs"), verbose=0)
     encoder.predict(y, verbose=0)
     return model.layers[-1].get_weights()[0]
 
 if __name__ == "__main__":
-    bench_common.main(fit, dtype=np.float32, max_repeat=2)
+    bench_common.main(fit, dtype=np.float32, max_repeat=2, params={"epochs": 40})

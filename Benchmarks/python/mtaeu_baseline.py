@@ -68,11 +68,11 @@ def fit(cube, r, seed):
     j = rng.integers(0, cols - 3, 2000)
     train = [image[i, j + k] for k in range(TASKS)]
     model, encoder, decoder = build(bands, r)
-    model.fit(train, train, batch_size=15, epochs=bench_common.param("epochs", 60), verbose=0)
+    model.fit(train, train, batch_size=15, epochs=bench_common.param("epochs"), verbose=0)
     y = image.reshape(-1, bands)
     np.mean(encoder.predict([y] * TASKS, verbose=0), axis=0)
     return decoder.get_weights()[0]
 
 
 if __name__ == "__main__":
-    bench_common.main(fit, dtype=np.float32, max_repeat=2)
+    bench_common.main(fit, dtype=np.float32, max_repeat=2, params={"epochs": 60})

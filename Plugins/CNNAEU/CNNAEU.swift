@@ -183,9 +183,11 @@ struct CNNAEU: StatefulUnmixer {
 
     mutating func loadState(_ bytes: [UInt8]) throws {
         var state = try StateReader(bytes, plugin: "CNNAEU")
-        let (bands, r, scale) = (try state.size(), try state.size(), try state.positive())
+        let ((bands, r), scale) = (try state.bandsAndEndmembers(), try state.positive())
         var restored = self
         (restored.decoderSize, restored.filters) = (try state.size(), try state.size())
+        try state.expectTensors(first: [3, 3, bands, restored.filters],
+                                last: [restored.decoderSize, restored.decoderSize, r, bands])
         var random = RandomStream(seed: 0)
         let model = restored.makeModel(bands: bands, r: r, random: &random)
         try state.restore(into: model.tensors)

@@ -126,7 +126,8 @@ struct DAEU: StatefulUnmixer {
 
     mutating func loadState(_ bytes: [UInt8]) throws {
         var state = try StateReader(bytes, plugin: "DAEU")
-        let (bands, r, scale) = (try state.size(), try state.size(), try state.positive())
+        let ((bands, r), scale) = (try state.bandsAndEndmembers(), try state.positive())
+        try state.expectTensors(first: [bands, 9 * r], last: [r, bands])
         var random = RandomStream(seed: 0)
         let model = Model(bands: bands, r: r, alpha: Float(leakyAlpha), random: &random)
         try state.restore(into: model.tensors)

@@ -218,7 +218,8 @@ struct MTAEU: StatefulUnmixer {
 
     mutating func loadState(_ bytes: [UInt8]) throws {
         var state = try StateReader(bytes, plugin: "MTAEU")
-        let (bands, r, scale) = (try state.size(), try state.size(), try state.positive())
+        let ((bands, r), scale) = (try state.bandsAndEndmembers(), try state.positive())
+        try state.expectTensors(first: [Self.tasks * bands, bands], last: [r, bands])
         var random = RandomStream(seed: 0)
         let model = Model(bands: bands, r: r, settings: self, random: &random)
         try state.restore(into: model.tensors)

@@ -1,4 +1,5 @@
 import Foundation
 import UnmixHost
 
+MemoryPolicy.keepFreedMemory()
 exit(UnmixCLI.main(Array(CommandLine.arguments.dropFirst())))

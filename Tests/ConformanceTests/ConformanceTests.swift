@@ -223,5 +223,21 @@ import _TestSupport
             #expect(throws: UnmixError.self, "a state of \(bad.count) bytes was accepted") { try restored.loadState(bad, r: Self.r) }
         }
         expectClose(try restored.abundances(Self.cubeB, r: Self.r), expected, tolerance: 0, "abundances after a refused load")
+        // Any 8-byte word replaced by a hostile value (the headers, every k-th word after them,
+        // the end) is loaded or refused with an error, never a trap or a runaway allocation:
+        // this test runs in-process, so a trap would end the whole run.
+        let probe = try makeInstance(library)
+        let words = saved.count / 8
+        let positions = Set(Array(0..<min(words, 24)) + Array(stride(from: 24, to: words, by: max(1, words / 16)))
+                            + Array(max(0, words - 4)..<words))
+        for word in positions.sorted() {
+            for value in [Double.nan, -1, 9_007_199_254_740_992, 7] {   // not an integer, negative, huge, plausible
+                var bad = saved
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { bad.replaceSubrange((word * 8)..<(word * 8 + 8), with: $0) }
+                do { try probe.loadState(bad, r: Self.r) } catch is UnmixError {} catch {
+                    Issue.record("word \(word) = \(value): \(error) is not an UnmixError")
+                }
+            }
+        }
     }
 }

@@ -44,5 +44,28 @@ import Testing
         let values = [0, -1.5, .pi, 1e300, -0.0]
         #expect(try StateCoder.decode(StateCoder.encode(values)) == values)
         #expect(throws: PluginError.self) { try StateCoder.decode([1, 2, 3]) }
+        // Little-endian IEEE 754: 1.0 is 0x3FF0_0000_0000_0000.
+        #expect(StateCoder.encode([1]) == [0, 0, 0, 0, 0, 0, 0xF0, 0x3F])
+    }
+
+    /// StateReader takes sizes, R below bands, positive scales and value runs in order, and
+    /// refuses (never traps on) whatever does not fit.
+    @Test func stateReaderReadsAndRefuses() throws {
+        var state = try StateReader(StateCoder.encode([5, 2, 0.25, 1, 2, 3, 4]), plugin: "P")
+        #expect(try state.bandsAndEndmembers() == (5, 2))
+        #expect(try state.positive() == 0.25)
+        #expect(try state.values(3) == [1, 2, 3])
+        #expect(throws: PluginError.self) { try state.finish() }          // one value left over
+        #expect(try state.values(1) == [4])
+        try state.finish()
+        #expect(throws: PluginError.self) { try state.values(1) }         // past the end
+        for bad: [Double] in [[.nan], [-1], [0], [1.5], [1e300], [9_007_199_254_740_992]] {
+            var reader = try StateReader(StateCoder.encode(bad), plugin: "P")
+            #expect(throws: PluginError.self, "size \(bad[0])") { try reader.size() }
+        }
+        var rTooLarge = try StateReader(StateCoder.encode([3, 3]), plugin: "P")
+        #expect(throws: PluginError.self) { try rTooLarge.bandsAndEndmembers() }
+        var notPositive = try StateReader(StateCoder.encode([0]), plugin: "P")
+        #expect(throws: PluginError.self) { try notPositive.positive() }
     }
 }

@@ -9,7 +9,8 @@ import UnmixSDK
 //     }
 //     mutating func loadState(_ bytes: [UInt8]) throws {
 //         var state = try StateReader(bytes, plugin: "DAEU")
-//         let (bands, r, scale) = (try state.size(), try state.size(), try state.positive())
+//         let ((bands, r), scale) = (try state.bandsAndEndmembers(), try state.positive())
+//         try state.expectTensors(first: [bands, 9 * r], last: [r, bands])
 //         let model = Model(bands: bands, r: r, …)
 //         try state.restore(into: model.tensors)
 //         …
@@ -23,6 +24,17 @@ extension StateCoder {
 }
 
 extension StateReader {
+    /// Checks, before a network is built from the header, that the saved tensors (the values not
+    /// read yet) start with a tensor of shape `first` and end with one of shape `last`: the
+    /// layers whose sizes the header gives. A corrupt header then cannot make the plugin build,
+    /// and allocate, a network larger than the file it came from.
+    public func expectTensors(first: [Int], last: [Int]) throws {
+        let shapes = TensorArchive.shapes(Array(unread))
+        guard let shapes, shapes.first == first, shapes.last == last else {
+            throw PluginError.invalidArgument("\(plugin) state: its tensors do not match the network its header describes")
+        }
+    }
+
     /// Every value not read yet, as tensors copied into `weights` (a freshly built model's, in
     /// the order they were saved); nothing is changed when they do not fit.
     public mutating func restore(into weights: [Weight]) throws {

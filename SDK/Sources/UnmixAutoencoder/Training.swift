@@ -62,23 +62,44 @@ public enum TensorArchive {
         return out
     }
 
+    /// The shapes of the tensors in an archive, or nil when `values` is not one: every count,
+    /// rank and dimension must be an exact integer, every tensor must fit in the values that
+    /// remain, and nothing may be left over. Never traps, whatever the values.
+    public static func shapes(_ values: [Double]) -> [[Int]]? {
+        var i = 0
+        func integer(_ range: ClosedRange<Int>) -> Int? {
+            guard i < values.count, let v = Int(exactly: values[i]), range.contains(v) else { return nil }
+            i += 1
+            return v
+        }
+        guard let count = integer(0...values.count) else { return nil }
+        var shapes = [[Int]]()
+        for _ in 0..<count {
+            guard let rank = integer(0...32) else { return nil }
+            var shape = [Int](), size = 1
+            for _ in 0..<rank {
+                guard let d = integer(0...values.count) else { return nil }
+                let (product, overflow) = size.multipliedReportingOverflow(by: d)
+                guard !overflow else { return nil }
+                (size, shape) = (product, shape + [d])
+            }
+            guard size <= values.count - i else { return nil }
+            i += size
+            shapes.append(shape)
+        }
+        return i == values.count ? shapes : nil
+    }
+
     /// Restores values into tensors of the same shapes as `like`; nil when the archive does not fit.
     public static func decode(_ values: [Double], like: [Tensor]) -> [Tensor]? {
-        var i = 0
-        func next() -> Double? { i < values.count ? values[i] : nil }
-        guard let count = next(), Int(count) == like.count else { return nil }
-        i += 1
-        var out = [Tensor]()
-        for t in like {
-            guard let rank = next(), Int(rank) == t.rank, i + 1 + t.rank + t.count <= values.count else { return nil }
-            i += 1
-            let shape = values[i..<(i + t.rank)].map { Int($0) }
-            guard shape == t.shape else { return nil }
-            i += t.rank
-            out.append(Tensor(shape: shape, storage: values[i..<(i + t.count)].map(Float.init)))
-            i += t.count
+        guard let shapes = shapes(values), shapes == like.map(\.shape) else { return nil }
+        var i = 1
+        return shapes.map { shape in
+            i += 1 + shape.count
+            let n = shape.reduce(1, *)
+            defer { i += n }
+            return Tensor(shape: shape, storage: values[i..<(i + n)].map(Float.init))
         }
-        return i == values.count ? out : nil
     }
 
     /// Copies an archive written by `encode` into `weights` (a freshly built model's, in the

@@ -2,19 +2,22 @@
 /// is a few matrices (write the shapes first, then the values).
 public enum StateCoder {
     public static func encode(_ values: [Double]) -> [UInt8] {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(values.count * 8)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
-        return bytes
+        #if _endian(big)
+        let values = values.map { Double(bitPattern: $0.bitPattern.littleEndian) }
+        #endif
+        return values.withUnsafeBytes { Array($0) }
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> [Double] {
         guard bytes.count % 8 == 0 else {
             throw PluginError.invalidArgument("state of \(bytes.count) bytes is not a list of doubles")
         }
-        return stride(from: 0, to: bytes.count, by: 8).map { i in
-            bytes[i..<(i + 8)].withUnsafeBytes { Double(bitPattern: UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        }
+        var values = [Double](repeating: 0, count: bytes.count / 8)
+        bytes.withUnsafeBytes { source in values.withUnsafeMutableBytes { $0.copyMemory(from: source) } }
+        #if _endian(big)
+        values = values.map { Double(bitPattern: UInt64(littleEndian: $0.bitPattern)) }
+        #endif
+        return values
     }
 }
 
@@ -55,6 +58,13 @@ public struct StateReader {
     /// state (so products of sizes cannot overflow).
     public mutating func size() throws -> Int { try integer(in: 1...max(1, values.count)) }
 
+    /// The next two values as a number of bands and a number of endmembers R, 1 ≤ R < bands (as
+    /// `fit` requires).
+    public mutating func bandsAndEndmembers() throws -> (bands: Int, r: Int) {
+        let bands = try size()
+        return (bands, try integer(in: 1...max(1, bands - 1)))
+    }
+
     /// The next value, which must be finite and positive (a scale).
     public mutating func positive() throws -> Double {
         guard position < values.count, values[position].isFinite, values[position] > 0 else {
@@ -71,10 +81,13 @@ public struct StateReader {
         return Array(values[(position - count)..<position])
     }
 
+    /// The values not read yet.
+    public var unread: ArraySlice<Double> { values[position...] }
+
     /// Every value not read yet (consumes them).
     public mutating func rest() -> [Double] {
         defer { position = values.count }
-        return Array(values[position...])
+        return Array(unread)
     }
 
     /// Throws when values are left over.

@@ -12,7 +12,6 @@ public final class PluginInstance {
     public private(set) var endmemberCount: Int?
 
     public init(_ library: PluginLibrary, verbose: Bool = false) throws {
-        MemoryPolicy.keepFreedMemory
         self.library = library
         context = HostContext(pluginID: library.descriptor.id, verbose: verbose)
         host = .allocate(capacity: 1)

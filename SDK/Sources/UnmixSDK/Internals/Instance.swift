@@ -128,7 +128,7 @@ final class Instance {
             let raw = bytes[offset..<(offset + 8)].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
             return Int(exactly: raw).flatMap { $0 > 0 ? $0 : nil }
         }
-        guard bytes.count >= 16, let bands = size(at: 0), let r = size(at: 8) else {
+        guard bytes.count >= 16, let bands = size(at: 0), let r = size(at: 8), r < bands else {
             throw PluginError.invalidArgument("load: not a state saved by this plugin (bad header)")
         }
         try box.loadState(Array(bytes[16...]), values: values)
