@@ -43,7 +43,7 @@ let package = Package(
         // MARK: - Host
         .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics"], path: "Sources/UnmixHost"),
         .executableTarget(name: "unmix", dependencies: ["UnmixHost"], path: "Sources/unmix"),
-        .executableTarget(name: "UnmixBench", dependencies: ["UnmixHost"], path: "Benchmarks/UnmixBench"),
+        .executableTarget(name: "UnmixBench", dependencies: ["UnmixHost", "UnmixNumerics"], path: "Benchmarks/UnmixBench"),
 
         // MARK: - Examples
         .target(name: "ShallowAE", dependencies: ["UnmixSDK", "UnmixAutoencoder"], path: "Examples/swift-autoencoder",

@@ -1,5 +1,6 @@
 import Foundation
 import UnmixHost
+import UnmixNumerics
 
 // unmix-bench: times every discovered plugin on the synthetic presets and prints a table.
 // Where python3 with numpy and scipy is installed, it also times the Python baselines in
@@ -104,7 +105,8 @@ let baselines = [
 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-bench-\(getpid())")
 defer { try? FileManager.default.removeItem(at: tmp) }
 
-print("unmix-bench: median of \(options.repeatCount) runs (fit + abundances), \(ProcessInfo.processInfo.activeProcessorCount) cores\n")
+print("unmix-bench: median of \(options.repeatCount) runs (fit + abundances), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+      + "OpenBLAS \(blasCoreName()) kernels, \(blasThreads()) threads\n")
 var rows = [[String]]()
 var notes = [String]()
 for preset in options.presets {

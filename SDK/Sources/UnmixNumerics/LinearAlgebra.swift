@@ -155,6 +155,12 @@ public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 /// The corresponding C function is `openblas_get_num_threads`.
 public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
 
+/// The kernels OpenBLAS chose for this CPU (e.g. "Haswell", "Cooperlake"; the environment
+/// variable OPENBLAS_CORETYPE overrides the choice), for benchmark reports.
+///
+/// The corresponding C function is `openblas_get_corename`.
+public func blasCoreName() -> String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
 /// X · W for single-precision data X (P × B, row-major) and a B × k matrix W, widened to a
 /// P × k `Matrix`: projecting every pixel on a few directions without a double copy of the cube.
 ///
