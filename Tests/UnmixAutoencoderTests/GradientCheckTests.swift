@@ -178,6 +178,36 @@ struct GradientCheck {
         } } }
     }
 
+    /// Convolutions large enough to be walked in parallel chunks of image rows (2 images of
+    /// 40 × 40, 8 channels in and 4 out, so 80 rows in several chunks): values against the direct
+    /// sum, and both gradients by linearity: for L = Σ conv(x, w)·G, L = ⟨x, ∂L/∂x⟩ = ⟨w, ∂L/∂w⟩.
+    @Test(arguments: [ConvolutionMethod.im2col, .tapProduct])
+    func largeConvolution(method: ConvolutionMethod) {
+        var c = GradientCheck()
+        let (n, h, w, ch, f) = (2, 40, 40, 8, 4)
+        let x = c.tensor([n, h, w, ch]), k = c.tensor([3, 3, ch, f]), g = c.tensor([n, h, w, f])
+        let tape = Tape()
+        let (vx, vk) = (tape.parameter(x), tape.parameter(k))
+        let y = conv2d(vx, vk, method: method)
+        var worst: Float = 0
+        for b in 0..<n { for i in 0..<h { for j in 0..<w { for o in 0..<f {
+            var direct: Float = 0
+            for di in 0..<3 { for dj in 0..<3 {
+                let (yy, xx) = (i + di - 1, j + dj - 1)
+                guard yy >= 0, yy < h, xx >= 0, xx < w else { continue }
+                for q in 0..<ch { direct += x.storage[((b * h + yy) * w + xx) * ch + q] * k.storage[((di * 3 + dj) * ch + q) * f + o] }
+            } }
+            worst = max(worst, Swift.abs(y.value.storage[((b * h + i) * w + j) * f + o] - direct))
+        } } } }
+        #expect(worst < 1e-4, "\(method): largest difference from the direct sum \(worst)")
+        let loss = sum(y * tape.constant(g))
+        let grads = tape.gradients(of: loss, wrt: [vx, vk])
+        func dot(_ a: Tensor, _ b: Tensor) -> Double { zip(a.storage, b.storage).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+        let l = Double(loss.value.scalar)
+        #expect(Swift.abs(dot(x, grads[0]) - l) < 1e-3 * max(1, Swift.abs(l)), "\(method): ⟨x, ∂L/∂x⟩ = \(dot(x, grads[0])), L = \(l)")
+        #expect(Swift.abs(dot(k, grads[1]) - l) < 1e-3 * max(1, Swift.abs(l)), "\(method): ⟨w, ∂L/∂w⟩ = \(dot(k, grads[1])), L = \(l)")
+    }
+
     /// A tape is freed once its last variable goes: no op's pullback may hold the tape (a
     /// leak of every training step's graph otherwise).
     @Test func tapesAreFreed() {

@@ -328,10 +328,20 @@ struct ConvGeometry {
 
     /// Calls `body(outputPixel, inputPixel, tap)` for every kernel tap that falls inside the
     /// image (taps in the zero padding are skipped); pixels are flat indices over (N, H, W).
-    /// Every layout below is one walk of it.
+    /// Every layout below is one walk of it. With `parallel`, image rows are walked in chunks on
+    /// all cores: only for a body whose writes belong to one output pixel (or to one (input
+    /// pixel, tap) pair, which has a single output pixel), so that chunks never share a target.
     @inline(__always)
-    private func forEachTap(_ body: (Int, Int, Int) -> Void) {
-        for b in 0..<n { for i in 0..<h { for j in 0..<w {
+    private func forEachTap(parallel: Bool = false, _ body: (Int, Int, Int) -> Void) {
+        inChunks(n * h, grain: parallel ? max(1, rowGrain(w * taps * max(c, filters))) : n * h) { imageRows in
+            for row in imageRows { walkTaps(row: row, body) }
+        }
+    }
+
+    @inline(__always)
+    private func walkTaps(row: Int, _ body: (Int, Int, Int) -> Void) {
+        let (b, i) = (row / h, row % h)
+        for j in 0..<w {
             let out = (b * h + i) * w + j
             for di in 0..<kh {
                 let y = i + di - top
@@ -342,7 +352,7 @@ struct ConvGeometry {
                     body(out, (b * h + y) * w + xcol, di * kw + dj)
                 }
             }
-        } } }
+        }
     }
 
     /// (N·H·W) × (T·C): row = the zero-padded patch around one output pixel.
@@ -351,7 +361,7 @@ struct ConvGeometry {
         var cols = [Float](repeating: 0, count: n * h * w * patch)
         x.storage.withUnsafeBufferPointer { px in
             cols.withUnsafeMutableBufferPointer { pc in
-                forEachTap { out, input, t in
+                forEachTap(parallel: true) { out, input, t in
                     let (to, from) = (out * patch + t * c, input * c)
                     for ch in 0..<c { pc[to + ch] = px[from + ch] }
                 }
@@ -382,7 +392,7 @@ struct ConvGeometry {
         var y = [Float](repeating: 0, count: n * h * w * f)
         products.storage.withUnsafeBufferPointer { pz in
             y.withUnsafeMutableBufferPointer { py in
-                forEachTap { out, input, t in
+                forEachTap(parallel: true) { out, input, t in
                     let (to, from) = (out * f, input * row + t * f)
                     for k in 0..<f { py[to + k] += pz[from + k] }
                 }
@@ -398,7 +408,7 @@ struct ConvGeometry {
         var spread = [Float](repeating: 0, count: n * h * w * row)
         g.storage.withUnsafeBufferPointer { pg in
             spread.withUnsafeMutableBufferPointer { ps in
-                forEachTap { out, input, t in
+                forEachTap(parallel: true) { out, input, t in
                     let (from, to) = (out * f, input * row + t * f)
                     for k in 0..<f { ps[to + k] = pg[from + k] }
                 }
