@@ -163,16 +163,14 @@ struct NMF: StatefulUnmixer {
 
     /// The state is H (R × B) only: after `loadState`, abundances are always solved.
     func saveState() throws -> [UInt8] {
-        let e = endmembers!
-        return StateCoder.encode([Double(e.rows), Double(e.cols)] + e.storage)
+        StateCoder.encode(endmembers!)
     }
 
     mutating func loadState(_ bytes: [UInt8]) throws {
         var state = try StateReader(bytes, plugin: "NMF")
-        let (rows, cols) = (try state.size(), try state.size())
-        let values = try state.values(rows * cols)
+        let matrix = try state.matrix()
         try state.finish()
-        endmembers = Matrix(rows: rows, cols: cols, storage: values)
+        endmembers = matrix
         fitted = nil
     }
 }

@@ -46,16 +46,14 @@ struct VCA: StatefulUnmixer {
     }
 
     func saveState() throws -> [UInt8] {
-        let e = endmembers!
-        return StateCoder.encode([Double(e.rows), Double(e.cols)] + e.storage)
+        StateCoder.encode(endmembers!)
     }
 
     mutating func loadState(_ bytes: [UInt8]) throws {
         var state = try StateReader(bytes, plugin: "VCA")
-        let (rows, cols) = (try state.size(), try state.size())
-        let values = try state.values(rows * cols)
+        let matrix = try state.matrix()
         try state.finish()
-        endmembers = Matrix(rows: rows, cols: cols, storage: values)
+        endmembers = matrix
     }
 }
 

@@ -67,5 +67,10 @@ import Testing
         #expect(throws: PluginError.self) { try rTooLarge.bandsAndEndmembers() }
         var notPositive = try StateReader(StateCoder.encode([0]), plugin: "P")
         #expect(throws: PluginError.self) { try notPositive.positive() }
+        let m = Matrix(rows: 2, cols: 3, storage: [1, 2, 3, 4, 5, 6])
+        var matrixState = try StateReader(StateCoder.encode(m), plugin: "P")
+        let read = try matrixState.matrix()
+        #expect(read.rows == 2 && read.cols == 3 && read.storage == m.storage)
+        try matrixState.finish()
     }
 }

@@ -1,3 +1,5 @@
+import UnmixNumerics
+
 /// Little-endian `Double` arrays as bytes: the simplest state format for plugins whose model
 /// is a few matrices (write the shapes first, then the values).
 public enum StateCoder {
@@ -6,6 +8,11 @@ public enum StateCoder {
         let values = values.map { Double(bitPattern: $0.bitPattern.littleEndian) }
         #endif
         return values.withUnsafeBytes { Array($0) }
+    }
+
+    /// A matrix as its shape, then its values (row-major): what `StateReader.matrix()` reads.
+    public static func encode(_ matrix: Matrix) -> [UInt8] {
+        encode([Double(matrix.rows), Double(matrix.cols)] + matrix.storage)
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> [Double] {
@@ -79,6 +86,12 @@ public struct StateReader {
         guard count >= 0, count <= values.count - position else { throw refuse("expected \(count) more values") }
         position += count
         return Array(values[(position - count)..<position])
+    }
+
+    /// A matrix written by `StateCoder.encode(_: Matrix)`: its two sizes, then its values.
+    public mutating func matrix() throws -> Matrix {
+        let (rows, cols) = (try size(), try size())
+        return Matrix(rows: rows, cols: cols, storage: try values(rows * cols))
     }
 
     /// The values not read yet.
