@@ -33,6 +33,9 @@ let package = Package(
         .target(name: "CUnmix", path: "SDK/include", publicHeadersPath: "."),
         .systemLibrary(name: "CLapack", path: "SDK/CLapack"),
         .systemLibrary(name: "CLTDL", path: "Sources/CLTDL"),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
+        .systemLibrary(name: "CMatio", path: "Sources/CMatio", pkgConfig: "matio"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
 
         // MARK: - SDK
         .target(name: "UnmixNumerics", dependencies: ["CLapack"], path: "SDK/Sources/UnmixNumerics"),
@@ -41,7 +44,10 @@ let package = Package(
                 exclude: ["README.md"]),
 
         // MARK: - Host
-        .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics"], path: "Sources/UnmixHost"),
+        // The data layer: one reader per file format, the dataset, its axes and selection.
+        .target(name: "UnmixIO", dependencies: ["CUnmix", "CHDF5", "CMatio"], path: "Sources/UnmixIO",
+                exclude: ["README.md"]),
+        .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics", "UnmixIO"], path: "Sources/UnmixHost"),
         .executableTarget(name: "unmix", dependencies: ["UnmixHost"], path: "Sources/unmix"),
         .executableTarget(name: "UnmixBench", dependencies: ["UnmixHost", "UnmixNumerics"], path: "Benchmarks/UnmixBench"),
 
@@ -54,6 +60,7 @@ let package = Package(
         .testTarget(name: "UnmixNumericsTests", dependencies: ["UnmixNumerics", "_TestSupport"]),
         .testTarget(name: "UnmixSDKTests", dependencies: ["UnmixSDK", "_TestSupport"]),
         .testTarget(name: "UnmixAutoencoderTests", dependencies: ["UnmixAutoencoder", "_TestSupport"]),
+        .testTarget(name: "UnmixIOTests", dependencies: ["UnmixIO", "_TestSupport"]),
         .testTarget(name: "UnmixHostTests", dependencies: ["UnmixHost", "_TestSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["UnmixHost", "_TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["UnmixHost", "_TestSupport"]),

@@ -284,8 +284,8 @@ import _TestSupport
                  fragments: ["random.npy"]),
         BadInput(name: "truncated npy", args: ["run", "vca", "W/truncated.npy", "-r", "2"], status: 1,
                  fragments: ["truncated.npy", "truncated"]),
-        BadInput(name: "unsupported dtype <i2", args: ["run", "vca", "W/int16.npy", "-r", "2"], status: 1,
-                 fragments: ["int16.npy", "<i2"]),
+        BadInput(name: "unsupported dtype <c8", args: ["run", "vca", "W/complex.npy", "-r", "2"], status: 1,
+                 fragments: ["complex.npy", "<c8"]),
         BadInput(name: "NaN in the cube", args: ["run", "vca", "W/nan.npy", "-r", "2"], status: 1,
                  fragments: ["nan.npy", "non-finite"]),
         BadInput(name: "R = 0", args: ["run", "vca", "W/small.npy", "-r", "0"], status: 1, fragments: ["R = 0"]),
@@ -318,9 +318,9 @@ import _TestSupport
         try Data((0..<256).map { _ in UInt8.random(in: 0...255, using: &generator) })
             .write(to: w.appendingPathComponent("random.npy"))
         try NPY.encode(small, shape: [4, 4, 5]).dropLast(10).write(to: w.appendingPathComponent("truncated.npy"))
-        let int16 = npyFileBytes(header: "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 2, 3), }\n",
-                                 payload: (0..<12).flatMap { [UInt8($0), 0] })
-        try int16.write(to: w.appendingPathComponent("int16.npy"))
+        let complex = npyFileBytes(header: "{'descr': '<c8', 'fortran_order': False, 'shape': (2, 2, 3), }\n",
+                                   payload: (0..<12).flatMap { [UInt8($0), 0, 0, 0, 0, 0, 0, 0] })
+        try complex.write(to: w.appendingPathComponent("complex.npy"))
         var nan = small
         nan[37] = .nan
         try NPY.write(nan, shape: [4, 4, 5], to: w.appendingPathComponent("nan.npy"))

@@ -34,8 +34,8 @@ enum CompareCommand {
         let repeatCount = try args.integer("--repeat") ?? 1
         guard repeatCount >= 1 else { throw UnmixError.usage("--repeat must be at least 1") }
         let seed = try parseSeed(args.value("--seed"))
-        var input = try Input.open(inputPath, shape: try args.value("--shape").map(parseShape))
-        if let truthDir = args.value("--truth") { input.truth = try GroundTruth.read(from: truthDir, for: input.cube) }
+        let input = try Input.open(inputPath, shape: try args.value("--shape").map(parseShape),
+                                   truthFolder: args.value("--truth"))
         let r = try RunCommand.endmemberCount(args, input)
         if let truth = input.truth, truth.r != r {
             throw UnmixError("R = \(r) but the ground truth has \(truth.r) endmembers")
@@ -248,9 +248,10 @@ struct Comparison {
             let own = rows(s.endmembers!)
             series.append(SpectraPlot.Series(label: s.id, spectra: match.permutation.map { own[$0] }))
         }
-        let names = input.truth != nil ? input.endmemberNames : nil
+        let names = input.truth?.names
         let titles = (0..<r).map { k in names.flatMap { k < $0.count ? $0[k] : nil } ?? "endmember \(k + 1)" }
-        return SpectraPlot(panelTitles: titles, series: series, axis: input.energy, axisLabel: input.energy == nil ? "band" : "eV")
+        return SpectraPlot(panelTitles: titles, series: series, axis: input.signalAxis.allValues,
+                           axisLabel: input.signalAxis.units.isEmpty ? input.signalAxis.name : input.signalAxis.units)
     }
 }
 

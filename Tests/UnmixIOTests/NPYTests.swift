@@ -152,10 +152,12 @@ private func readBytes(_ data: Data, name: String = "x.npy") throws -> NPYArray 
     }
 
     @Test func unsupportedDtype() {
-        let data = npyFileBytes(header: "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }\n", payload: [1, 0, 2, 0])
-        expectUnmixError(containing: ["int.npy", "unsupported dtype '<i2'", "float32, float64"]) {
-            _ = try readBytes(data, name: "int.npy")
+        let data = npyFileBytes(header: "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }\n", payload: [1, 0, 2, 0, 0, 0, 0, 0])
+        expectUnmixError(containing: ["complex.npy", "unsupported dtype '<c8'", "float32, float64"]) {
+            _ = try readBytes(data, name: "complex.npy")
         }
+        let bools = npyFileBytes(header: "{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }\n", payload: [1, 0])
+        expectUnmixError(containing: ["bool.npy", "unsupported dtype '|b1'"]) { _ = try readBytes(bools, name: "bool.npy") }
     }
 
     @Test func objectArray() {

@@ -23,9 +23,12 @@ public struct NPYArray: Equatable, Sendable {
 /// Reading and writing NumPy's `.npy` format
 /// (<https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html>).
 ///
-/// Design notes: only floating-point arrays are supported (float32 and float64, either byte
-/// order), since every array `unmix` exchanges is a cube, a set of spectra or a set of maps.
-/// The writer always produces format 1.0, `'<f4'`, C order, which every NumPy since 1.0 reads.
+/// Design notes: the reader takes every integer dtype (int8 … uint64), float16, float32 and
+/// float64, either byte order, C or Fortran order, and converts them to Float32 through
+/// `RawLayout` (one conversion path for every raw format); a cube stored as little-endian
+/// float32 in C order is used in place from the mapped file. Booleans, complex numbers,
+/// structured and object arrays are refused. The writer always produces format 1.0, `'<f4'`,
+/// C order, which every NumPy since 1.0 reads.
 public enum NPY {
     /// The largest number of elements the reader accepts (2^31).
     public static let maximumElementCount = 1 << 31
@@ -34,20 +37,36 @@ public enum NPY {
 
     // MARK: - Reading
 
-    /// Reads a `.npy` file of float32 or float64 values (format 1.0, 2.0 or 3.0, either byte
-    /// order, C or Fortran order); Fortran-ordered data is returned in C order.
+    /// Reads a `.npy` file (format 1.0, 2.0 or 3.0) of any supported dtype; Fortran-ordered
+    /// data is returned in C order, every value as Float32.
     ///
     /// - Throws: `UnmixError` with one line naming the file and the problem: a missing or
     ///   unreadable file, bad magic, an unsupported version or dtype, a malformed header, a
     ///   negative or oversized shape, or data shorter or longer than the shape says.
     public static func read(_ url: URL) throws -> NPYArray {
-        let data = try readFile(url)
-        return try decode(data, name: url.path)
+        let file = try MappedFile(url.path)
+        return try decode(file.bytes, name: url.path)
     }
 
     /// Decodes the bytes of a `.npy` file; `name` is used in error messages.
     public static func decode(_ data: Data, name: String) throws -> NPYArray {
-        let bytes = [UInt8](data)
+        try data.withUnsafeBytes { try decode($0, name: name) }
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws -> NPYArray {
+        let (header, dataStart) = try parse(bytes, name: name)
+        // Any shape, as one run of values in C order (Fortran order: the reversed shape).
+        let shape = header.fortranOrder ? Array(header.shape.reversed()) : header.shape
+        let layout = RawLayout(type: header.type, order: header.order, rows: 1, cols: 1, bands: header.count,
+                               offset: dataStart, interleave: .bip)
+        var values = try layout.decode(bytes, name: name).cube.values
+        if header.fortranOrder && shape.count > 1 { values = reverseAxes(values, shape: shape) }
+        return NPYArray(shape: header.shape, values: values, dtype: header.descr)
+    }
+
+    /// Parses the preamble and header of `.npy` bytes; returns the header and the offset of the
+    /// data, after checking that the data is exactly as long as the shape says.
+    static func parse(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (Header, Int) {
         guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
             throw UnmixError("\(name): not an npy file (bad magic)")
         }
@@ -77,7 +96,7 @@ public enum NPY {
         let header = try Header(parsing: headerText, name: name)
 
         let dataStart = headerStart + headerLength
-        let expected = header.count * header.itemSize
+        let expected = header.count * header.type.size
         let found = bytes.count - dataStart
         guard found >= expected else {
             throw UnmixError("\(name): truncated: expected \(expected) bytes of data, found \(found)")
@@ -85,65 +104,29 @@ public enum NPY {
         guard found == expected else {
             throw UnmixError("\(name): \(found - expected) unexpected bytes after the data (shape \(header.shapeText) needs \(expected))")
         }
-        var values = bytes.withUnsafeBytes { raw in
-            decodeValues(UnsafeRawBufferPointer(rebasing: raw[dataStart...]), count: header.count,
-                         itemSize: header.itemSize, bigEndian: header.bigEndian)
-        }
-        if header.fortranOrder && header.shape.count > 1 {
-            values = fortranToC(values, shape: header.shape)
-        }
-        return NPYArray(shape: header.shape, values: values, dtype: header.descr)
+        return (header, dataStart)
     }
 
-    private static func readFile(_ url: URL) throws -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw UnmixError("cannot read \(url.path): no such file")
-        }
-        if isDirectory.boolValue {
-            throw UnmixError("cannot read \(url.path): is a directory")
-        }
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw UnmixError("cannot read \(url.path): permission denied or I/O error")
-        }
-        return data
-    }
-
-    private static func decodeValues(_ raw: UnsafeRawBufferPointer, count: Int, itemSize: Int,
-                                     bigEndian: Bool) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            if itemSize == 4 {
-                for i in 0..<count {
-                    let bits = raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
-                    out[i] = Float(bitPattern: bigEndian ? UInt32(bigEndian: bits) : UInt32(littleEndian: bits))
-                }
-            } else {
-                for i in 0..<count {
-                    let bits = raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
-                    out[i] = Float(Double(bitPattern: bigEndian ? UInt64(bigEndian: bits) : UInt64(littleEndian: bits)))
-                }
-            }
-            initialized = count
-        }
-    }
-
-    /// Reorders column-major (first index fastest) values into row-major order.
-    static func fortranToC(_ values: [Float], shape: [Int]) -> [Float] {
+    /// Transposes values stored in C order for `shape` into C order for the reversed shape
+    /// (how Fortran-ordered data becomes C-ordered).
+    static func reverseAxes(_ values: [Float], shape: [Int]) -> [Float] {
         let rank = shape.count
-        var fortranStride = [Int](repeating: 1, count: rank)
-        for axis in 1..<rank { fortranStride[axis] = fortranStride[axis - 1] * shape[axis - 1] }
+        // Strides of the stored (C-ordered, `shape`) array.
+        var stride = [Int](repeating: 1, count: rank)
+        for axis in stride.indices.reversed().dropFirst() { stride[axis] = stride[axis + 1] * shape[axis + 1] }
+        // Walk the target in C order (its last axis = the stored first axis runs fastest).
+        let target = Array(shape.reversed()), targetStride = Array(stride.reversed())
         var result = [Float](repeating: 0, count: values.count)
         var index = [Int](repeating: 0, count: rank)
         var source = 0
-        for target in 0..<values.count {
-            result[target] = values[source]
-            // Advance the C-order odometer (last index fastest), tracking the Fortran offset.
+        for t in 0..<values.count {
+            result[t] = values[source]
             var axis = rank - 1
             while axis >= 0 {
                 index[axis] += 1
-                source += fortranStride[axis]
-                if index[axis] < shape[axis] { break }
-                source -= fortranStride[axis] * shape[axis]
+                source += targetStride[axis]
+                if index[axis] < target[axis] { break }
+                source -= targetStride[axis] * target[axis]
                 index[axis] = 0
                 axis -= 1
             }
@@ -201,7 +184,7 @@ public enum NPY {
         }
     }
 
-    static func pythonTuple(_ shape: [Int]) -> String {
+    public static func pythonTuple(_ shape: [Int]) -> String {
         switch shape.count {
         case 0: return "()"
         case 1: return "(\(shape[0]),)"
@@ -211,7 +194,7 @@ public enum NPY {
 }
 
 /// A one-line reason for a Foundation error (its POSIX cause when there is one).
-func oneLineReason(_ error: Error) -> String {
+public func oneLineReason(_ error: Error) -> String {
     let nsError = error as NSError
     if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
         return String(cString: strerror(Int32(underlying.code)))
@@ -229,8 +212,8 @@ extension NPY {
         var descr: String
         var fortranOrder: Bool
         var shape: [Int]
-        var itemSize: Int
-        var bigEndian: Bool
+        var type: SampleType
+        var order: ByteOrder
         var count: Int
 
         var shapeText: String { NPY.pythonTuple(shape) }
@@ -249,7 +232,7 @@ extension NPY {
             switch try entry("descr") {
             case .string(let descr): self.descr = descr
             case .list:
-                throw UnmixError("\(name): structured dtypes are not supported (supported: float32, float64)")
+                throw UnmixError("\(name): structured dtypes are not supported (supported: int8 … uint64, float16, float32, float64)")
             default: throw UnmixError("\(name): malformed header ('descr' is not a string)")
             }
             guard case .bool(let fortranOrder) = try entry("fortran_order") else {
@@ -284,25 +267,29 @@ extension NPY {
             }
             self.count = count
 
-            (itemSize, bigEndian) = try Header.floatType(descr, name: name)
+            (type, order) = try Header.sampleType(descr, name: name)
         }
 
-        /// The item size and byte order of a float32 or float64 `descr`.
-        static func floatType(_ descr: String, name: String) throws -> (Int, Bool) {
+        /// The sample type and byte order of a `descr` such as `'<f4'`, `'>u2'` or `'|i1'`.
+        static func sampleType(_ descr: String, name: String) throws -> (SampleType, ByteOrder) {
             var code = Substring(descr)
-            var bigEndian = false
-            if let order = code.first, "<>=|".contains(order) {
-                bigEndian = order == ">"
+            var order = ByteOrder.native
+            if let mark = code.first, "<>=|".contains(mark) {
+                if mark == "<" { order = .little } else if mark == ">" { order = .big }
                 code = code.dropFirst()
             }
-            switch code {
-            case "f4": return (4, bigEndian)
-            case "f8": return (8, bigEndian)
-            case "O":
-                throw UnmixError("\(name): object arrays are not supported (dtype '\(descr)'; supported: float32, float64)")
-            default:
-                throw UnmixError("\(name): unsupported dtype '\(descr)' (supported: float32, float64)")
+            let types: [Substring: SampleType] = [
+                "i1": .int8, "u1": .uint8, "i2": .int16, "u2": .uint16, "i4": .int32, "u4": .uint32,
+                "i8": .int64, "u8": .uint64, "f2": .float16, "f4": .float32, "f8": .float64,
+                "b": .int8, "B": .uint8, "h": .int16, "H": .uint16, "i": .int32, "I": .uint32,
+                "l": .int64, "L": .uint64, "q": .int64, "Q": .uint64, "e": .float16, "f": .float32, "d": .float64,
+            ]
+            if let type = types[code] { return (type, order) }
+            let supported = "int8 … uint64, float16, float32, float64"
+            if code == "O" {
+                throw UnmixError("\(name): object arrays are not supported (dtype '\(descr)'; supported: \(supported))")
             }
+            throw UnmixError("\(name): unsupported dtype '\(descr)' (supported: \(supported))")
         }
     }
 
@@ -322,6 +309,10 @@ extension NPY {
         let scalars: [Unicode.Scalar]
         let name: String
         var position = 0
+        /// How deep tuples, lists and dictionaries nest so far; a header nested deeper than
+        /// `maximumDepth` is refused before the recursion can exhaust the stack.
+        var depth = 0
+        static let maximumDepth = 32
 
         init(text: String, name: String) {
             scalars = Array(text.unicodeScalars)
@@ -350,6 +341,11 @@ extension NPY {
 
         mutating func parseValue() throws -> Literal {
             guard let c = peek() else { throw error("unexpected end") }
+            if c == "{" || c == "(" || c == "[" {
+                depth += 1
+                guard depth <= Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
+            }
+            defer { if c == "{" || c == "(" || c == "[" { depth -= 1 } }
             switch c {
             case "'", "\"": return .string(try parseString())
             case "{":
