@@ -1,5 +1,5 @@
 /*
- * unmix.h — the unmix plugin ABI, version 1.0.
+ * unmix.h — the unmix plugin ABI, version 1.1.
  *
  * This header is the whole contract between the `unmix` host and a plugin. A plugin written in
  * any language that can export a C function works, provided it follows this text. Nothing else
@@ -62,7 +62,8 @@
  *   A host refuses a plugin whose `abi_major` differs from its own. Minor versions only add
  *   (new extensions, new capability bits, new status codes); published structs never change.
  *   New abilities arrive as extensions looked up by a versioned string id, such as
- *   UNMIX_EXT_STATE ("unmix.state/1"); `get_extension` returns NULL when unsupported.
+ *   UNMIX_EXT_STATE ("unmix.state/1") on the plugin's side and UNMIX_HOST_EXT_AXIS
+ *   ("unmix.axis/1", since 1.1) on the host's; `get_extension` returns NULL when unsupported.
  */
 #ifndef UNMIX_H
 #define UNMIX_H
@@ -76,7 +77,7 @@ extern "C" {
 #endif
 
 #define UNMIX_ABI_MAJOR 1
-#define UNMIX_ABI_MINOR 0
+#define UNMIX_ABI_MINOR 1
 
 /* The symbol every plugin exports. */
 #define UNMIX_ENTRY_SYMBOL "unmix_plugin_entry"
@@ -210,7 +211,8 @@ struct unmix_host {
      * [any-thread] */
     bool (*should_cancel)(const unmix_host_t *host);
 
-    /* Host extensions, by versioned id; NULL when unsupported (none are defined in 1.0). */
+    /* Host extensions, by versioned id (e.g. UNMIX_HOST_EXT_AXIS); NULL when unsupported.
+     * The pointer lives as long as the host pointer. [any-thread] */
     const void *(*get_extension)(const unmix_host_t *host, const char *id);
 };
 
@@ -291,6 +293,35 @@ typedef struct unmix_state_ext {
      * `bytes` is only read during the call. [instance] */
     unmix_status (*load)(unmix_instance_t *instance, const void *bytes, size_t size);
 } unmix_state_ext_t;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Host extension: the signal axis (since 1.1)                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * What the cube's channels are: energies in eV for EELS, wavelengths in nm for remote sensing.
+ * Channel b has the value `offset + b * scale`, or `values[b]` when the axis is not uniform.
+ * A plugin that wants it asks `host->get_extension(host, UNMIX_HOST_EXT_AXIS)` (NULL from a
+ * host that does not offer it, such as any 1.0 host) and calls `signal_axis` during `fit` or
+ * `abundances`. A plugin must work without it.
+ */
+#define UNMIX_HOST_EXT_AXIS "unmix.axis/1"
+
+typedef struct unmix_axis {
+    uint32_t size;          /* the number of channels, == cube->bands of the running call */
+    double offset;          /* the value of channel 0 */
+    double scale;           /* the step between channels (may be negative) */
+    const char *units;      /* e.g. "eV", "nm"; "" when unknown; never NULL */
+    const char *name;       /* e.g. "Energy loss"; "" when unknown; never NULL */
+    const double *values;   /* `size` values when the axis is not uniform, else NULL */
+} unmix_axis_t;
+
+typedef struct unmix_host_axis_ext {
+    /* The signal axis of the cube passed to the running `fit` or `abundances`, or NULL when the
+     * host does not know it (the channels are then only numbered). The pointer and its strings
+     * are valid until that call returns. [during fit or abundances] */
+    const unmix_axis_t *(*signal_axis)(const unmix_host_t *host);
+} unmix_host_axis_ext_t;
 
 #ifdef __cplusplus
 }

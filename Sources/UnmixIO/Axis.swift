@@ -60,12 +60,16 @@ public struct Axis: Codable, Equatable, Sendable {
     }
 
     /// "150 … 691.8 eV (903 channels of 0.6 eV)", for summaries.
-    public var summary: String {
+    public var summary: String { summary(counting: "channel") }
+
+    /// The summary with another word for the steps ("pixel" for a navigation axis).
+    public func summary(counting noun: String) -> String {
         guard size > 0 else { return "empty" }
         let unit = units.isEmpty ? "" : " \(units)"
         let range = "\(formatNumber(value(0))) … \(formatNumber(value(size - 1)))\(unit)"
-        if values != nil { return "\(range) (\(size) channels, non-uniform)" }
-        return "\(range) (\(size) channel\(size == 1 ? "" : "s") of \(formatNumber(scale))\(unit))"
+        let nouns = "\(size) \(noun)\(size == 1 ? "" : "s")"
+        if values != nil { return "\(range) (\(nouns), non-uniform)" }
+        return "\(range) (\(nouns) of \(formatNumber(scale))\(unit))"
     }
 }
 

@@ -46,11 +46,18 @@ public enum Datasets {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw UnmixError("cannot read \(path): no such file or directory")
         }
-        let dataset: Dataset
+        var dataset: Dataset
         if isDirectory.boolValue {
             dataset = try SynthFolderReader.read(path, options: options)
         } else {
             dataset = try reader(for: path).read(path, options: options)
+        }
+        for keyPath in [\Dataset.signalAxis, \Dataset.rowAxis, \Dataset.colAxis] {
+            let axis = dataset[keyPath: keyPath]
+            if !axis.offset.isFinite || !axis.scale.isFinite || axis.scale == 0 || !(axis.values?.allSatisfy(\.isFinite) ?? true) {
+                dataset.warnings.append("\(path): the \(axis.name) axis has no usable calibration (offset \(axis.offset), scale \(axis.scale)): channels are numbered instead")
+                dataset[keyPath: keyPath] = .index(axis.name, size: axis.size)
+            }
         }
         let cube = dataset.cube
         guard cube.pixels > 0, cube.bands > 0 else {

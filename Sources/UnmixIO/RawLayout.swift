@@ -110,8 +110,8 @@ public struct RawLayout: Sendable, Equatable {
             largest = convert(bytes, into: out)
         }
         var warnings = [String]()
-        if type.isInteger, type.mayLosePrecision, largest > 16_777_216 {
-            warnings.append("\(name): \(type.rawValue) counts up to \(formatNumber(Double(largest))) exceed 2^24 and lose precision as float32")
+        if type.isInteger, type.mayLosePrecision, largest >= 16_777_216 {
+            warnings.append("\(name): \(type.rawValue) values reach \(formatNumber(Double(largest))): integers above 2^24 lose precision as float32")
         }
         return DecodedCube(cube: CubeData(rows: rows, cols: cols, bands: bands, storage: storage), warnings: warnings)
     }

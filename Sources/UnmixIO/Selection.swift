@@ -113,12 +113,12 @@ public struct Selection: Codable, Equatable, Sendable {
 
         /// The rows and columns selected of a `rows` × `cols` map.
         public func pixels(rows: Int, cols: Int) throws -> (rows: Range<Int>, cols: Range<Int>) {
-            let r = (rowStart ?? 0)..<Swift.min(rows, rowEnd ?? rows)
-            let c = (colStart ?? 0)..<Swift.min(cols, colEnd ?? cols)
-            guard r.lowerBound < rows, c.lowerBound < cols, !r.isEmpty, !c.isEmpty else {
+            let (r0, r1) = (rowStart ?? 0, Swift.min(rows, rowEnd ?? rows))
+            let (c0, c1) = (colStart ?? 0, Swift.min(cols, colEnd ?? cols))
+            guard r0 < r1, c0 < c1 else {
                 throw UnmixError("--roi \(text) lies outside the \(rows) × \(cols) map")
             }
-            return (r, c)
+            return (r0..<r1, c0..<c1)
         }
     }
 

@@ -41,8 +41,45 @@ public struct RunContext {
         if isCancelled { throw PluginError.cancelled }
     }
 
+    /// The signal axis of the cube being unmixed (energies in eV, wavelengths in nm…), when the
+    /// host offers the `unmix.axis/1` extension and knows the axis; nil otherwise, and then the
+    /// channels are only numbered. Plugins must work without it.
+    public var signalAxis: SignalAxis? {
+        guard let host, let getExtension = host.pointee.get_extension,
+              let raw = getExtension(host, UNMIX_HOST_EXT_AXIS) else { return nil }
+        let ext = raw.assumingMemoryBound(to: unmix_host_axis_ext_t.self).pointee
+        guard let signalAxis = ext.signal_axis, let axis = signalAxis(host)?.pointee else { return nil }
+        let size = Int(axis.size)
+        return SignalAxis(size: size, offset: axis.offset, scale: axis.scale,
+                          units: axis.units.map { String(cString: $0) } ?? "", name: axis.name.map { String(cString: $0) } ?? "",
+                          values: axis.values.map { Array(UnsafeBufferPointer(start: $0, count: size)) })
+    }
+
     /// A random stream seeded from this run's seed; `stream` picks independent sub-streams.
     public func random(stream: UInt64 = 0) -> RandomStream {
         stream == 0 ? RandomStream(seed: seed) : RandomStream(seed: seed).split(stream)
     }
+}
+
+/// What a cube's channels are, as the host says through `unmix.axis/1`: channel b has the value
+/// `offset + b · scale`, or `values[b]` for a non-uniform axis.
+public struct SignalAxis: Equatable, Sendable {
+    public var size: Int
+    public var offset: Double
+    public var scale: Double
+    public var units: String
+    public var name: String
+    public var values: [Double]?
+
+    public init(size: Int, offset: Double, scale: Double, units: String, name: String, values: [Double]? = nil) {
+        self.size = size
+        self.offset = offset
+        self.scale = scale
+        self.units = units
+        self.name = name
+        self.values = values
+    }
+
+    /// The value of channel `b`.
+    public func value(_ b: Int) -> Double { values.map { $0[b] } ?? offset + Double(b) * scale }
 }

@@ -7,7 +7,7 @@ public enum UnmixCLI {
     public static let version = "0.1.0"
 
     static let commands: [(spec: CommandSpec, needsPlugins: Bool)] = [
-        (ListCommand.spec, true), (InfoCommand.spec, true), (SynthCommand.spec, false),
+        (ListCommand.spec, true), (InfoCommand.spec, true), (InspectCommand.spec, false), (SynthCommand.spec, false),
         (RunCommand.spec, true), (ApplyCommand.spec, true), (CompareCommand.spec, true), (DemoCommand.spec, true),
     ]
 
@@ -73,7 +73,7 @@ public enum UnmixCLI {
             return 0
         }
         installCancelHandler()
-        if !command.needsPlugins { return try SynthCommand.run(args) }
+        if !command.needsPlugins { return name == "inspect" ? try InspectCommand.run(args) : try SynthCommand.run(args) }
         let registry = PluginRegistry.discover(.standard(explicit: args.all("--plugin-path")))
         switch name {
         case "list": return try ListCommand.run(args, registry)

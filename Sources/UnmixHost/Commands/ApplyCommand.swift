@@ -6,11 +6,14 @@ enum ApplyCommand {
         discussion: """
             Train once, apply to the following acquisitions: the model file records the plugin id and \
             version, its parameters, the number of bands and endmembers; apply refuses a mismatch. \
-            Writes DIR/abundances.npy (rows, cols, R), DIR/endmembers.npy (the model's) and DIR/run.json.
+            The model's selection of the signal axis (--range when it was trained) is applied to \
+            INPUT too, and a warning says when INPUT's axis differs from the model's. Writes \
+            DIR/abundances.npy (rows, cols, R), DIR/endmembers.npy (the model's) and DIR/run.json.
             """,
-        positionals: [("model", "A model file written by 'unmix run --save-model'."), ("input", "The cube: a .npy file or a synth folder.")],
+        positionals: [("model", "A model file written by 'unmix run --save-model'."), ("input", "The cube: a file or a synth folder.")],
         options: [
-            OptionSpec(["--shape"], value: "ROWSxCOLS", help: "Map size of a 2-D (pixels × bands) input."),
+            InputOptions.shape,
+            OptionSpec(["--roi"], value: "R0:R1,C0:C1", help: "Unmix only these rows and columns (default: the model's selection)."),
             OptionSpec(["--out"], value: "DIR", help: "Folder to write (created if needed)."),
             OptionSpec(["--json"], help: "Print run.json on stdout instead of a summary."),
             OptionSpec(["--in-process"], help: "Run the plugin in this process (no crash isolation).", hidden: true),
@@ -31,27 +34,37 @@ enum ApplyCommand {
         guard model.values.count == d.parameters.count else {
             throw UnmixError("\(modelPath) holds \(model.values.count) parameter values; \(d.id) \(d.version) has \(d.parameters.count)")
         }
-        let input = try Input.open(inputPath, shape: try args.value("--shape").map(parseShape))
+        var selection = model.selection
+        if let roi = args.value("--roi") { selection.roi = try Selection.Region(parsing: roi) }
+        let quiet = args.flag("--in-process")
+        let input = try InputOptions.open(inputPath, args, selection: selection, quiet: quiet)
         let cube = input.cube
+
         guard cube.bands == model.bands else {
             throw UnmixError("\(inputPath) has \(cube.bands) bands; the model in \(modelPath) was trained on \(model.bands)")
         }
         try validateEndmemberCount(model.r, for: cube)
+        // Both calibrated and different: the same channel numbers hold other energies.
+        if !quiet, let trained = model.signalAxis, !trained.isUncalibrated, !input.signalAxis.isUncalibrated,
+           !trained.matches(input.signalAxis) {
+            writeStderr("unmix: warning: \(inputPath): its signal axis (\(input.signalAxis.summary)) differs from the one \(modelPath) was trained on (\(trained.summary))\n")
+        }
         try RunCommand.refuseOverwritingInput(out: out, input: input.path)
         if !args.flag("--in-process") { return try RunCommand.isolated("apply", args, pluginID: d.id, outputs: [out]) }
 
         let instance = try PluginInstance(plugin, verbose: args.flag("--verbose"))
         try instance.setParameters(model.values, seed: model.seed)
+        instance.setSignalAxis(input.signalAxis.isUncalibrated ? nil : input.signalAxis)
         try instance.loadState(model.state, r: model.r)
         let t0 = now()
         let abundances = try instance.abundances(cube)
         let seconds = now() - t0
-        let rmse = reconstructionRMSE(cube: cube.values, pixels: cube.pixels, bands: cube.bands,
+        let rmse = reconstructionRMSE(cube: cube, pixels: cube.pixels, bands: cube.bands,
                                       endmembers: model.endmembers, abundances: abundances, r: model.r)
         var report: [String: Any?] = [
             "plugin": ["id": d.id, "name": d.name, "version": d.version, "path": plugin.path],
             "model": modelPath, "parameters": model.parameters, "seed": model.seed, "r": model.r,
-            "input": ["path": input.path, "rows": cube.rows, "cols": cube.cols, "bands": cube.bands],
+            "input": input.report,
             "abundances_seconds": seconds, "reconstruction_rmse": rmse,
         ]
         let result = RunResult(r: model.r, endmembers: model.endmembers, abundances: abundances, fitSeconds: 0,
@@ -63,7 +76,7 @@ enum ApplyCommand {
         if args.flag("--json") {
             print(json)
         } else {
-            print("\(d.id) \(d.version) model \(modelPath) on \(input.path) (\(cube.rows)×\(cube.cols)×\(cube.bands)), R = \(model.r)")
+            print("\(d.id) \(d.version) model \(modelPath) on \(input.summary), R = \(model.r)")
             print(String(format: "abundances %.3f s, reconstruction RMSE %.4g", seconds, rmse) + (score?.line ?? ""))
             print("wrote endmembers.npy, abundances.npy and run.json to \(out)")
         }

@@ -11,7 +11,7 @@ enum CompareCommand {
             the reconstruction RMSE and how far the plugins' endmembers agree (a SAD matrix). A plugin \
             that fails is reported in its row; the exit status is then 1.
             """,
-        positionals: [("input", "The cube: a .npy file or a synth folder.")],
+        positionals: [("input", "The cube: a file or a synth folder.")],
         options: [
             OptionSpec(["-r", "--endmembers"], value: "R", help: "Number of endmembers (default: the ground truth's, when known)."),
             OptionSpec(["--plugins"], value: "LIST", help: "Comma-separated plugin ids, or all (default)."),
@@ -19,7 +19,7 @@ enum CompareCommand {
             OptionSpec(["--repeat"], value: "N", help: "Runs per plugin (default 1)."),
             OptionSpec(["--seed"], value: "N", help: "Seed of the first run (default 0)."),
             OptionSpec(["--set"], value: "PLUGIN.KEY=VALUE", help: "Set a parameter of one plugin (repeatable).", repeatable: true),
-            OptionSpec(["--shape"], value: "ROWSxCOLS", help: "Map size of a 2-D (pixels × bands) input."),
+        ] + InputOptions.all + [
             OptionSpec(["--out"], value: "DIR", help: "Also write compare.json, report.md, endmembers.svg and every run's outputs to DIR."),
             OptionSpec(["--json"], help: "Print one JSON document instead of a table."),
             OptionSpec(["--label"], value: "TEXT", help: "Name the input in the table's heading.", hidden: true),
@@ -34,8 +34,7 @@ enum CompareCommand {
         let repeatCount = try args.integer("--repeat") ?? 1
         guard repeatCount >= 1 else { throw UnmixError.usage("--repeat must be at least 1") }
         let seed = try parseSeed(args.value("--seed"))
-        let input = try Input.open(inputPath, shape: try args.value("--shape").map(parseShape),
-                                   truthFolder: args.value("--truth"))
+        let input = try InputOptions.open(inputPath, args, truthFolder: args.value("--truth"))
         let r = try RunCommand.endmemberCount(args, input)
         if let truth = input.truth, truth.r != r {
             throw UnmixError("R = \(r) but the ground truth has \(truth.r) endmembers")
@@ -127,7 +126,7 @@ struct Comparison {
             var childArgs = ["run", d.id, input.path, "-r", String(r), "--seed", String(runSeed), "--out", dir.path,
                              "--json", "--in-process"]
             for s in settings { childArgs += ["--set", s] }
-            if let shape = args.value("--shape") { childArgs += ["--shape", shape] }
+            childArgs += InputOptions.words(args)
             for p in args.all("--plugin-path") { childArgs += ["--plugin-path", p] }
             if interactive { writeStderr("\r\u{1B}[K\(d.id): run \(i + 1)/\(repeatCount)") }
             let logs = dir.deletingLastPathComponent()
@@ -181,7 +180,7 @@ struct Comparison {
     func report(_ summaries: [PluginSummary]) -> [String: Any?] {
         let cube = input.cube
         var out: [String: Any?] = [
-            "input": ["path": input.path, "rows": cube.rows, "cols": cube.cols, "bands": cube.bands],
+            "input": input.report,
             "r": r, "seed": seed, "repeat": repeatCount, "truth": input.truth?.source,
             "results": summaries.map { s -> [String: Any?] in
                 [

@@ -4,16 +4,16 @@ enum RunCommand {
     static let spec = CommandSpec(
         name: "run", abstract: "Unmix a cube with one plugin and write its endmembers and abundances.",
         discussion: """
-            INPUT is a .npy file (float32 or float64; rows × cols × bands, or pixels × bands with \
-            --shape) or a folder written by 'unmix synth'. Writes DIR/endmembers.npy (R, bands), \
+            INPUT is any file 'unmix inspect' reads (DigitalMicrograph, HyperSpy, TIA, ripple, ENVI, \
+            MATLAB, NumPy) or a folder written by 'unmix synth'. Writes DIR/endmembers.npy (R, bands), \
             DIR/abundances.npy (rows, cols, R) and DIR/run.json. Nothing is written when anything fails.
             """,
-        positionals: [("name", "The plugin's id or name."), ("input", "The cube: a .npy file or a synth folder.")],
+        positionals: [("name", "The plugin's id or name."), ("input", "The cube: a file or a synth folder.")],
         options: [
             OptionSpec(["-r", "--endmembers"], value: "R", help: "Number of endmembers (default: the ground truth's, when known)."),
             OptionSpec(["--set"], value: "KEY=VALUE", help: "Set a plugin parameter (repeatable; see 'unmix info NAME').", repeatable: true),
             OptionSpec(["--seed"], value: "N", help: "Seed for stochastic plugins (default 0)."),
-            OptionSpec(["--shape"], value: "ROWSxCOLS", help: "Map size of a 2-D (pixels × bands) input."),
+        ] + InputOptions.all + [
             OptionSpec(["--out"], value: "DIR", help: "Folder to write (created if needed)."),
             OptionSpec(["--json"], help: "Print run.json on stdout instead of a summary."),
             OptionSpec(["--save-model"], value: "FILE", help: "Also save the trained model to FILE, for 'unmix apply'."),
@@ -34,7 +34,7 @@ enum RunCommand {
         let plugin = try registry.find(name)
         let values = try resolveParameters(plugin.descriptor, settings: args.all("--set"))
         let seed = try parseSeed(args.value("--seed"))
-        let input = try Input.open(inputPath, shape: try args.value("--shape").map(parseShape))
+        let input = try InputOptions.open(inputPath, args, quiet: args.flag("--in-process"))
         let r = try endmemberCount(args, input)
         return Plan(plugin: plugin, values: values, input: input, r: r, seed: seed)
     }
@@ -52,14 +52,15 @@ enum RunCommand {
             return try isolated("run", args, pluginID: plan.plugin.descriptor.id, outputs: [out] + (modelPath.map { [$0] } ?? []))
         }
         let (result, instance) = try runPlugin(plan.plugin, cube: plan.input.cube, r: plan.r, values: plan.values,
-                                        seed: plan.seed, verbose: args.flag("--verbose"))
+                                        seed: plan.seed, axis: plan.input.signalAxis,
+                                               verbose: args.flag("--verbose"))
         let cube = plan.input.cube
         let d = plan.plugin.descriptor
         var report: [String: Any?] = [
             "plugin": ["id": d.id, "name": d.name, "version": d.version, "path": plan.plugin.path],
             "parameters": Dictionary(uniqueKeysWithValues: zip(d.parameters, plan.values).map { ($0.id, $0.format($1)) }),
             "seed": plan.seed, "r": plan.r,
-            "input": ["path": plan.input.path, "rows": cube.rows, "cols": cube.cols, "bands": cube.bands],
+            "input": plan.input.report,
             "fit_seconds": result.fitSeconds, "abundances_seconds": result.abundanceSeconds,
             "reconstruction_rmse": result.rmse,
         ]
@@ -71,13 +72,14 @@ enum RunCommand {
             let state = try instance.saveState() ?? []
             let model = ModelFile(pluginID: d.id, pluginVersion: d.version, values: plan.values,
                                   parameters: Dictionary(uniqueKeysWithValues: zip(d.parameters, plan.values).map { ($0.id, $0.format($1)) }),
-                                  seed: plan.seed, bands: cube.bands, r: plan.r, endmembers: result.endmembers, state: state)
+                                  seed: plan.seed, bands: cube.bands, r: plan.r, endmembers: result.endmembers, state: state,
+                                  signalAxis: plan.input.signalAxis, selection: plan.input.selection)
             try OutputDirectory.writeFile(modelPath, model.encoded())
         }
         if args.flag("--json") {
             print(json)
         } else {
-            print("\(d.id) \(d.version) on \(plan.input.path) (\(cube.rows)×\(cube.cols)×\(cube.bands)), R = \(plan.r), seed \(plan.seed)")
+            print("\(d.id) \(d.version) on \(plan.input.summary), R = \(plan.r), seed \(plan.seed)")
             print(String(format: "fit %.3f s, abundances %.3f s, reconstruction RMSE %.4g", result.fitSeconds, result.abundanceSeconds, result.rmse) + (score?.line ?? ""))
             print("wrote endmembers.npy, abundances.npy and run.json to \(out)" + (modelPath.map { ", the model to \($0)" } ?? ""))
         }

@@ -57,15 +57,16 @@ public func now() -> Double {
 /// Creates an instance, sets `values` and `seed`, fits `r` endmembers on `cube` and estimates
 /// its abundances, timing both steps.
 public func runPlugin(_ library: PluginLibrary, cube: CubeData, r: Int, values: [Double], seed: UInt64,
-                      verbose: Bool = false) throws -> (RunResult, PluginInstance) {
+                      axis: Axis? = nil, verbose: Bool = false) throws -> (RunResult, PluginInstance) {
     let instance = try PluginInstance(library, verbose: verbose)
+    instance.setSignalAxis(axis.flatMap { $0.isUncalibrated ? nil : $0 })
     try instance.setParameters(values, seed: seed)
     let t0 = now()
     let endmembers = try instance.fit(cube, r: r)
     let t1 = now()
     let abundances = try instance.abundances(cube)
     let t2 = now()
-    let rmse = reconstructionRMSE(cube: cube.values, pixels: cube.pixels, bands: cube.bands,
+    let rmse = reconstructionRMSE(cube: cube, pixels: cube.pixels, bands: cube.bands,
                                   endmembers: endmembers, abundances: abundances, r: r)
     return (RunResult(r: r, endmembers: endmembers, abundances: abundances, fitSeconds: t1 - t0,
                       abundanceSeconds: t2 - t1, rmse: rmse), instance)

@@ -18,9 +18,14 @@ public struct ModelFile: Sendable, Equatable {
     /// R × B.
     public var endmembers: [Float]
     public var state: [UInt8]
+    /// The signal axis the model was trained on (after the selection); nil in files that predate it.
+    public var signalAxis: Axis?
+    /// The selection the model was trained with (`--range`, `--roi`), which `apply` repeats.
+    public var selection: Selection
 
     public init(pluginID: String, pluginVersion: String, values: [Double], parameters: [String: String], seed: UInt64,
-                bands: Int, r: Int, endmembers: [Float], state: [UInt8]) {
+                bands: Int, r: Int, endmembers: [Float], state: [UInt8], signalAxis: Axis? = nil,
+                selection: Selection = Selection()) {
         self.pluginID = pluginID
         self.pluginVersion = pluginVersion
         self.values = values
@@ -30,16 +35,20 @@ public struct ModelFile: Sendable, Equatable {
         self.r = r
         self.endmembers = endmembers
         self.state = state
+        self.signalAxis = signalAxis
+        self.selection = selection
     }
 
     static let magic = "unmix-model 1\n"
 
     public func encoded() -> Data {
         var data = Data(Self.magic.utf8)
-        let header: [String: Any] = [
+        var header: [String: Any] = [
             "plugin": pluginID, "version": pluginVersion, "values": values, "parameters": parameters,
             "seed": seed, "bands": bands, "r": r, "state_bytes": state.count,
+            "selection": Self.jsonObject(selection),
         ]
+        if let signalAxis { header["signal_axis"] = Self.jsonObject(signalAxis) }
         let json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         data.append(json)
         data.append(UInt8(ascii: "\n"))
@@ -64,14 +73,34 @@ public struct ModelFile: Sendable, Equatable {
               let seed = (header["seed"] as? NSNumber)?.uint64Value, let bands = header["bands"] as? Int,
               let r = header["r"] as? Int, let stateBytes = header["state_bytes"] as? Int, bands > 0, r > 0, stateBytes >= 0
         else { throw UnmixError("\(path): corrupt model header") }
+        let axis = try (header["signal_axis"]).map { try decodeJSONObject(Axis.self, $0, path) }
+        let selection = try (header["selection"]).map { try decodeJSONObject(Selection.self, $0, path) } ?? Selection()
+        if let axis, axis.size != bands { throw UnmixError("\(path): corrupt model header (an axis of \(axis.size) channels for \(bands) bands)") }
         let start = end + 1
-        guard bytes.count - start == r * bands * 4 + stateBytes else {
-            throw UnmixError("\(path): truncated or corrupt model (expected \(r * bands * 4 + stateBytes) bytes after the header, found \(bytes.count - start))")
+        let expected = try r.checkedTimes(bands, "\(path): corrupt model header").checkedTimes(4, "\(path): corrupt model header")
+            .addingChecked(stateBytes, "\(path): corrupt model header")
+        guard bytes.count - start == expected else {
+            throw UnmixError("\(path): truncated or corrupt model (expected \(expected) bytes after the header, found \(bytes.count - start))")
         }
         let endmembers = (0..<(r * bands)).map { i in
             bytes[(start + 4 * i)..<(start + 4 * i + 4)].withUnsafeBytes { Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
         }
         return ModelFile(pluginID: id, pluginVersion: version, values: values, parameters: parameters, seed: seed,
-                         bands: bands, r: r, endmembers: endmembers, state: Array(bytes[(start + r * bands * 4)...]))
+                         bands: bands, r: r, endmembers: endmembers, state: Array(bytes[(start + r * bands * 4)...]),
+                         signalAxis: axis, selection: selection)
     }
+
+    /// A Codable value as a Foundation JSON object, for the header dictionary.
+    static func jsonObject<T: Encodable>(_ value: T) -> Any {
+        let data = try! JSONEncoder().encode(value)
+        return try! JSONSerialization.jsonObject(with: data)
+    }
+}
+
+/// Decodes a Codable value from a Foundation JSON object read out of `path`.
+func decodeJSONObject<T: Decodable>(_ type: T.Type, _ object: Any, _ path: String) throws -> T {
+    guard JSONSerialization.isValidJSONObject(object),
+          let data = try? JSONSerialization.data(withJSONObject: object), let value = try? JSONDecoder().decode(T.self, from: data)
+    else { throw UnmixError("\(path): corrupt model header (a malformed \(T.self) entry)") }
+    return value
 }

@@ -36,6 +36,12 @@ public final class PluginInstance {
         throw UnmixError("\(id): \(what) failed (\(statusName(status)))\(reason.isEmpty ? "" : ": \(reason)")")
     }
 
+    /// The signal axis plugins see through `unmix.axis/1` during the following calls (nil: the
+    /// channels are only numbered). Must have as many channels as the cubes passed.
+    public func setSignalAxis(_ axis: Axis?) {
+        context.axis = axis.map(CAxis.init)
+    }
+
     /// Sets all parameter values (table order) and the seed.
     public func setParameters(_ values: [Double], seed: UInt64) throws {
         try check(values.withUnsafeBufferPointer {
@@ -115,15 +121,59 @@ func statusName(_ s: unmix_status) -> String {
 
 // MARK: - Host callbacks
 
-/// What the host callbacks of one instance need: whom to name in messages, how chatty to be.
+/// What the host callbacks of one instance need: whom to name in messages, how chatty to be,
+/// the signal axis of the cube being unmixed.
 final class HostContext {
     let pluginID: String
     let verbose: Bool
+    /// The axis `unmix.axis/1` hands out, with the C strings and values it points to.
+    var axis: CAxis?
     init(pluginID: String, verbose: Bool) {
         self.pluginID = pluginID
         self.verbose = verbose
     }
 }
+
+/// An `Axis` as the C struct `unmix_axis_t`, owning the memory the struct points to.
+final class CAxis {
+    let pointer: UnsafeMutablePointer<unmix_axis_t>
+    private let units: UnsafeMutablePointer<CChar>
+    private let name: UnsafeMutablePointer<CChar>
+    private let values: UnsafeMutablePointer<Double>?
+
+    init(_ axis: Axis) {
+        units = strdup(axis.units)!
+        name = strdup(axis.name)!
+        if let v = axis.values {
+            let p = UnsafeMutablePointer<Double>.allocate(capacity: max(1, v.count))
+            p.initialize(from: v, count: v.count)
+            values = p
+        } else {
+            values = nil
+        }
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: unmix_axis_t(size: UInt32(axis.size), offset: axis.offset, scale: axis.scale,
+                                            units: units, name: name, values: values))
+    }
+
+    deinit {
+        free(units)
+        free(name)
+        values?.deallocate()
+        pointer.deallocate()
+    }
+}
+
+/// The host's `unmix.axis/1` extension: one static table for every instance.
+private let axisExtension: UnsafeMutablePointer<unmix_host_axis_ext_t> = {
+    let p = UnsafeMutablePointer<unmix_host_axis_ext_t>.allocate(capacity: 1)
+    p.initialize(to: unmix_host_axis_ext_t(signal_axis: { host in
+        guard let host, let data = host.pointee.host_data else { return nil }
+        let ctx = Unmanaged<HostContext>.fromOpaque(data).takeUnretainedValue()
+        return ctx.axis.map { UnsafePointer($0.pointer) }
+    }))
+    return p
+}()
 
 /// Set by the SIGINT handler; plugins see it through `should_cancel`.
 nonisolated(unsafe) var cancelRequested: sig_atomic_t = 0
@@ -155,7 +205,10 @@ private func makeHost(_ context: HostContext) -> unmix_host_t {
             writeStderr("[\(ctx.pluginID)] \(Int((fraction * 100).rounded()))% \(text)\n")
         },
         should_cancel: { _ in cancelRequested != 0 },
-        get_extension: { _, _ in nil })
+        get_extension: { _, id in
+            guard let id, strcmp(id, UNMIX_HOST_EXT_AXIS) == 0 else { return nil }
+            return UnsafeRawPointer(axisExtension)
+        })
 }
 
 /// Writes to standard error, unbuffered.

@@ -83,8 +83,14 @@ public func abundanceNMSE(truth: [Float], estimate: [Float], pixels: Int, r: Int
 /// sqrt(mean over pixels × bands of (Y − A·E)²), where Y is the cube (`pixels` × `bands`),
 /// A the abundances (`pixels` × `r`) and E the endmembers (`r` × `bands`). A·E is computed with
 /// BLAS in blocks of pixels; the residual is accumulated in Double.
-public func reconstructionRMSE(cube: [Float], pixels: Int, bands: Int, endmembers: [Float], abundances: [Float],
+public func reconstructionRMSE(cube: CubeData, pixels: Int, bands: Int, endmembers: [Float], abundances: [Float],
                                r: Int) -> Double {
+    cube.withUnsafeValues { reconstructionRMSE(cube: $0, pixels: pixels, bands: bands, endmembers: endmembers, abundances: abundances, r: r) }
+}
+
+/// The same, on a cube given as its values (pixel-major).
+public func reconstructionRMSE<C: RandomAccessCollection>(cube: C, pixels: Int, bands: Int, endmembers: [Float], abundances: [Float],
+                               r: Int) -> Double where C.Element == Float, C.Index == Int {
     precondition(cube.count == pixels * bands, "reconstructionRMSE: cube has \(cube.count) values, expected \(pixels) × \(bands)")
     precondition(endmembers.count == r * bands,
                  "reconstructionRMSE: endmembers have \(endmembers.count) values, expected \(r) × \(bands)")
