@@ -47,7 +47,9 @@ let package = Package(
         // The data layer: one reader per file format, the dataset, its axes and selection.
         .target(name: "UnmixIO", dependencies: ["CUnmix", "CHDF5", "CMatio"], path: "Sources/UnmixIO",
                 exclude: ["README.md"]),
-        .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics", "UnmixIO"], path: "Sources/UnmixHost"),
+        // The report people look at: report.html with its charts and maps, fed by typed values.
+        .target(name: "UnmixReport", dependencies: ["UnmixIO", "CPNG"], path: "Sources/UnmixReport", exclude: ["README.md"]),
+        .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics", "UnmixIO", "UnmixReport"], path: "Sources/UnmixHost"),
         .executableTarget(name: "unmix", dependencies: ["UnmixHost"], path: "Sources/unmix"),
         .executableTarget(name: "UnmixBench", dependencies: ["UnmixHost", "UnmixNumerics"], path: "Benchmarks/UnmixBench"),
 
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "UnmixSDKTests", dependencies: ["UnmixSDK", "_TestSupport"]),
         .testTarget(name: "UnmixAutoencoderTests", dependencies: ["UnmixAutoencoder", "_TestSupport"]),
         .testTarget(name: "UnmixIOTests", dependencies: ["UnmixIO", "_TestSupport"]),
+        .testTarget(name: "UnmixReportTests", dependencies: ["UnmixReport", "_TestSupport"]),
         .testTarget(name: "UnmixHostTests", dependencies: ["UnmixHost", "_TestSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["UnmixHost", "_TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["UnmixHost", "_TestSupport"]),

@@ -208,11 +208,11 @@ import _TestSupport
             #expect(result.status == 0, "stderr: \(result.stderr)")
             let json = try parseJSONObject(String(decoding: try Data(contentsOf: out.appendingPathComponent("compare.json")), as: UTF8.self))
             #expect((json["results"] as? [[String: Any]])?.first?["runs"] as? Int == 2)
-            let markdown = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
-            #expect(markdown.contains("SAD (rad)") && markdown.contains("vca") && markdown.contains("endmembers.svg"))
-            let svg = try String(contentsOf: out.appendingPathComponent("endmembers.svg"), encoding: .utf8)
-            #expect(svg.hasPrefix("<svg") && svg.contains("Ru-like") && svg.contains("Pt-like"), "svg: \(svg.prefix(300))")
-            #expect(svg.components(separatedBy: "<polyline").count - 1 == 6, "3 panels × (truth + vca) curves")
+            let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+            #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("SAD (rad)") && html.contains("Ru-like") && html.contains("Pt-like"))
+            // 3 spectra panels × (truth + vca) and 3 profile panels × (truth + vca).
+            #expect(html.components(separatedBy: "<polyline").count - 1 == 12, "curves in report.html")
+            #expect(html.components(separatedBy: "<img class=\"map\"").count - 1 == 6, "maps: truth and vca × 3")
             for seed in ["seed-0", "seed-1"] {
                 #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("runs/vca/\(seed)/endmembers.npy").path))
             }

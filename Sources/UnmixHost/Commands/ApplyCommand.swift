@@ -16,6 +16,7 @@ enum ApplyCommand {
             OptionSpec(["--roi"], value: "R0:R1,C0:C1", help: "Unmix only these rows and columns (default: the model's selection)."),
             OptionSpec(["--out"], value: "DIR", help: "Folder to write (created if needed)."),
             OptionSpec(["--json"], help: "Print run.json on stdout instead of a summary."),
+            ReportBuilder.profileOption,
             OptionSpec(["--in-process"], help: "Run the plugin in this process (no crash isolation).", hidden: true),
         ])
 
@@ -72,13 +73,19 @@ enum ApplyCommand {
         let score = scoreReport(input, result)
         report["metrics"] = score?.entry
         let json = jsonText(report)
-        try writeRunFolder(out, result, cube: cube, json: json)
+        let page = singleRunReport(
+            title: "unmix apply \(d.id) — \(input.dataset.title.isEmpty ? input.path : input.dataset.title)",
+            command: ["unmix", "apply"] + args.words.filter { $0 != "--in-process" }, input: input, label: d.id,
+            details: [Report.Field("version", d.version), Report.Field("model", modelPath), Report.Field("seed", String(model.seed))]
+                + model.parameters.sorted { $0.key < $1.key }.map { Report.Field($0.key, $0.value) },
+            result: result, seed: model.seed, fitted: false, profile: try ReportBuilder.profile(args))
+        try writeRunFolder(out, result, cube: cube, json: json, report: page)
         if args.flag("--json") {
             print(json)
         } else {
             print("\(d.id) \(d.version) model \(modelPath) on \(input.summary), R = \(model.r)")
             print(String(format: "abundances %.3f s, reconstruction RMSE %.4g", seconds, rmse) + (score?.line ?? ""))
-            print("wrote endmembers.npy, abundances.npy and run.json to \(out)")
+            print("wrote endmembers.npy, abundances.npy, run.json and report.html to \(out)")
         }
         return 0
     }

@@ -20,7 +20,8 @@ enum CompareCommand {
             OptionSpec(["--seed"], value: "N", help: "Seed of the first run (default 0)."),
             OptionSpec(["--set"], value: "PLUGIN.KEY=VALUE", help: "Set a parameter of one plugin (repeatable).", repeatable: true),
         ] + InputOptions.all + [
-            OptionSpec(["--out"], value: "DIR", help: "Also write compare.json, report.md, endmembers.svg and every run's outputs to DIR."),
+            OptionSpec(["--out"], value: "DIR", help: "Also write compare.json, report.html and every run's outputs to DIR."),
+            ReportBuilder.profileOption,
             OptionSpec(["--json"], help: "Print one JSON document instead of a table."),
             OptionSpec(["--label"], value: "TEXT", help: "Name the input in the table's heading.", hidden: true),
         ])
@@ -39,6 +40,7 @@ enum CompareCommand {
         if let truth = input.truth, truth.r != r {
             throw UnmixError("R = \(r) but the ground truth has \(truth.r) endmembers")
         }
+        let profile = try ReportBuilder.profile(args)
         let comparison = Comparison(input: input, r: r, seed: seed, repeatCount: repeatCount,
                                     label: args.value("--label") ?? input.path)
 
@@ -56,10 +58,8 @@ enum CompareCommand {
                 summaries = try body(dir.appendingPathComponent("runs"))
                 let report = comparison.report(summaries)
                 try Data((jsonText(report) + "\n").utf8).write(to: dir.appendingPathComponent("compare.json"))
-                try Data(comparison.markdown(summaries).utf8).write(to: dir.appendingPathComponent("report.md"))
-                if let plot = comparison.plot(summaries) {
-                    try Data(plot.svg().utf8).write(to: dir.appendingPathComponent("endmembers.svg"))
-                }
+                try ReportBuilder.write(comparison.htmlReport(summaries, command: ["unmix", "compare"] + args.words, profile: profile),
+                                        to: dir)
             }
         } else {
             let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-compare-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -100,8 +100,12 @@ struct PluginSummary {
     var fitSeconds: [Double] = []
     var peakMemoryMiB = 0.0
     var error: String?
-    /// Endmembers of the first successful run (for the agreement matrix).
+    /// Endmembers and abundances of the first successful run (for the agreement matrix and the report).
     var endmembers: [Float]?
+    var abundances: [Float]?
+    /// The parameters of the runs, as run.json gives them, and the seed of the first run.
+    var parameters: [Report.Field] = []
+    var firstSeed: UInt64?
 }
 
 /// One comparison: the cube, R, seeds; runs children and renders results.
@@ -124,7 +128,7 @@ struct Comparison {
             let dir = workDir.appendingPathComponent(d.id).appendingPathComponent("seed-\(runSeed)")
             try FileManager.default.createDirectory(at: dir.deletingLastPathComponent(), withIntermediateDirectories: true)
             var childArgs = ["run", d.id, input.path, "-r", String(r), "--seed", String(runSeed), "--out", dir.path,
-                             "--json", "--in-process"]
+                             "--json", "--in-process", "--no-report"]
             for s in settings { childArgs += ["--set", s] }
             childArgs += InputOptions.words(args)
             for p in args.all("--plugin-path") { childArgs += ["--plugin-path", p] }
@@ -148,7 +152,13 @@ struct Comparison {
             summary.runs += 1
             summary.rmse.append(result.rmse)
             summary.fitSeconds.append(result.fitSeconds)
-            if summary.endmembers == nil { summary.endmembers = endmembers }
+            if summary.endmembers == nil {
+                summary.endmembers = endmembers
+                summary.abundances = abundances
+                summary.firstSeed = runSeed
+                let parameters = report["parameters"] as? [String: Any] ?? [:]
+                summary.parameters = parameters.keys.sorted().map { Report.Field($0, "\(parameters[$0] ?? "")") }
+            }
             if let truth = input.truth {
                 let score = Score(truth: truth, result: result, pixels: input.cube.pixels, bands: input.cube.bands)
                 summary.sad.append(score.sadMean)
@@ -198,9 +208,13 @@ struct Comparison {
         return out
     }
 
-    func table(_ summaries: [PluginSummary]) -> String {
+    var heading: String {
         let cube = input.cube
-        var text = "\(label): \(cube.rows)×\(cube.cols)×\(cube.bands), R = \(r), \(repeatCount) run\(repeatCount == 1 ? "" : "s") per plugin, seeds from \(seed)\n\n"
+        return "\(label): \(cube.rows)×\(cube.cols)×\(cube.bands), R = \(r), \(repeatCount) run\(repeatCount == 1 ? "" : "s") per plugin, seeds from \(seed)"
+    }
+
+    /// The results table's cells, as the terminal and the report show them.
+    func tableCells(_ summaries: [PluginSummary]) -> Report.Table {
         let hasTruth = input.truth != nil
         var header = ["PLUGIN", "RUNS"]
         if hasTruth { header += ["SAD (rad)", "NMSE"] }
@@ -211,7 +225,13 @@ struct Comparison {
             row += [fmt(mean(s.rmse), "%.4g"), fmt(median(s.fitSeconds), "%.3f"), String(format: "%.0f", s.peakMemoryMiB), s.error ?? ""]
             return row
         }
-        text += renderTable(header, rows, rightAligned: Set(1..<(header.count - 1)))
+        return Report.Table(header: header, rows: rows, rightAligned: Set(1..<(header.count - 1)))
+    }
+
+    func table(_ summaries: [PluginSummary]) -> String {
+        let cells = tableCells(summaries)
+        var text = heading + "\n\n" + renderTable(cells.header, cells.rows, rightAligned: cells.rightAligned)
+        let hasTruth = input.truth != nil
         if !hasTruth && summaries.count > 1 {
             text += "\nagreement between plugins (mean SAD of matched endmembers, rad):\n"
             let m = agreement(summaries)
@@ -222,35 +242,35 @@ struct Comparison {
         return text
     }
 
-    func markdown(_ summaries: [PluginSummary]) -> String {
-        "# unmix compare\n\n```\n" + table(summaries) + "```\n\n"
-            + "![Endmembers of each plugin (first run), matched to the \(input.truth == nil ? "first plugin's" : "true") endmembers](endmembers.svg)\n"
-    }
-
-    /// The endmembers of each plugin's first run, matched (Hungarian on SAD) to the true ones,
-    /// or to the first successful plugin's when there is no truth.
-    func plot(_ summaries: [PluginSummary]) -> SpectraPlot? {
-        let bands = input.cube.bands
-        func rows(_ flat: [Float]) -> [[Float]] { (0..<r).map { Array(flat[($0 * bands)..<(($0 + 1) * bands)]) } }
-        let done = summaries.filter { $0.endmembers != nil }
-        let reference: (label: String, spectra: [Float])
-        if let truth = input.truth {
-            reference = ("truth", truth.endmembers)
-        } else if let first = done.first {
-            reference = (first.id, first.endmembers!)
+    /// The report.html of the comparison: every plugin's first successful run, matched to the
+    /// truth (or to the first plugin's endmembers when there is none).
+    func htmlReport(_ summaries: [PluginSummary], command: [String], profile: Report.ProfileDirection) -> Report {
+        let cube = input.cube
+        let reference = input.truth?.endmembers ?? summaries.first(where: { $0.endmembers != nil })?.endmembers
+        let results = summaries.map { s -> Report.Result in
+            let details = [Report.Field("version", s.version),
+                           Report.Field("runs", "\(s.runs) of \(repeatCount)" + (s.firstSeed.map { ", drawn: seed \($0)" } ?? ""))]
+                + s.parameters
+            guard let e = s.endmembers, let a = s.abundances else {
+                return Report.Result(label: s.id, details: details, endmembers: [], maps: [], error: s.error ?? "no successful run")
+            }
+            return ReportBuilder.result(label: s.id, details: details, endmembers: e, abundances: a, r: r, bands: cube.bands,
+                                        pixels: cube.pixels, reference: reference)
+        }
+        var notes = [heading + ".", "Figures show each plugin's first successful run."]
+        if input.truth != nil {
+            notes.append("SAD: mean ± std over runs of the mean spectral angle to the matched true endmembers (radians); NMSE: of the mean ‖Z − Ẑ‖²/‖Z‖² of the matched abundance maps, as each method returns them.")
         } else {
-            return nil
+            notes.append("No ground truth: RMSE of the reconstruction, and the plugins' agreement below.")
         }
-        var series = [SpectraPlot.Series(label: reference.label, spectra: rows(reference.spectra))]
-        for s in done where !(input.truth == nil && s.id == reference.label) {
-            let match = matchEndmembers(truth: reference.spectra, estimate: s.endmembers!, r: r, bands: bands)
-            let own = rows(s.endmembers!)
-            series.append(SpectraPlot.Series(label: s.id, spectra: match.permutation.map { own[$0] }))
-        }
-        let names = input.truth?.names
-        let titles = (0..<r).map { k in names.flatMap { k < $0.count ? $0[k] : nil } ?? "endmember \(k + 1)" }
-        return SpectraPlot(panelTitles: titles, series: series, axis: input.signalAxis.allValues,
-                           axisLabel: input.signalAxis.units.isEmpty ? input.signalAxis.name : input.signalAxis.units)
+        return Report(
+            title: "unmix compare — \(input.dataset.title.isEmpty ? input.path : input.dataset.title)", command: command,
+            input: ReportBuilder.inputFields(input), table: tableCells(summaries), tableNotes: notes,
+            truth: input.truth.map { ReportBuilder.truth($0, bands: cube.bands, pixels: cube.pixels) }, results: results,
+            columns: ReportBuilder.columns(input, r: r), signalAxis: input.signalAxis, rowAxis: input.dataset.rowAxis,
+            colAxis: input.dataset.colAxis, profile: profile,
+            agreement: input.truth == nil && summaries.count > 1 ? agreement(summaries) : nil,
+            spectraNote: input.truth == nil ? ReportBuilder.spectraNoteWithout : ReportBuilder.spectraNoteWithTruth)
     }
 }
 

@@ -17,6 +17,8 @@ enum RunCommand {
             OptionSpec(["--out"], value: "DIR", help: "Folder to write (created if needed)."),
             OptionSpec(["--json"], help: "Print run.json on stdout instead of a summary."),
             OptionSpec(["--save-model"], value: "FILE", help: "Also save the trained model to FILE, for 'unmix apply'."),
+            ReportBuilder.profileOption,
+            OptionSpec(["--no-report"], help: "Write no report.html (compare's runs).", hidden: true),
             OptionSpec(["--in-process"], help: "Run the plugin in this process (no crash isolation).", hidden: true),
         ])
 
@@ -67,7 +69,13 @@ enum RunCommand {
         let score = scoreReport(plan.input, result)
         report["metrics"] = score?.entry
         let json = jsonText(report)
-        try writeRunFolder(out, result, cube: cube, json: json)
+        let parameters = zip(d.parameters, plan.values).map { Report.Field($0.id, $0.format($1)) }
+        let page = args.flag("--no-report") ? nil : singleRunReport(
+            title: "unmix run \(d.id) — \(plan.input.dataset.title.isEmpty ? plan.input.path : plan.input.dataset.title)",
+            command: ["unmix", "run"] + args.words.filter { $0 != "--in-process" }, input: plan.input, label: d.id,
+            details: [Report.Field("version", d.version), Report.Field("seed", String(plan.seed))] + parameters,
+            result: result, seed: plan.seed, fitted: true, profile: try ReportBuilder.profile(args))
+        try writeRunFolder(out, result, cube: cube, json: json, report: page)
         if let modelPath {
             let state = try instance.saveState() ?? []
             let model = ModelFile(pluginID: d.id, pluginVersion: d.version, values: plan.values,
@@ -81,7 +89,8 @@ enum RunCommand {
         } else {
             print("\(d.id) \(d.version) on \(plan.input.summary), R = \(plan.r), seed \(plan.seed)")
             print(String(format: "fit %.3f s, abundances %.3f s, reconstruction RMSE %.4g", result.fitSeconds, result.abundanceSeconds, result.rmse) + (score?.line ?? ""))
-            print("wrote endmembers.npy, abundances.npy and run.json to \(out)" + (modelPath.map { ", the model to \($0)" } ?? ""))
+            print("wrote endmembers.npy, abundances.npy, run.json\(page == nil ? "" : " and report.html") to \(out)"
+                + (modelPath.map { ", the model to \($0)" } ?? ""))
         }
         return 0
     }

@@ -81,12 +81,39 @@ func scoreReport(_ input: Input, _ result: RunResult) -> (entry: [String: Any], 
             String(format: ", mean SAD %.4f rad, mean NMSE %.4f", score.sadMean, score.nmseMean))
 }
 
-/// Writes DIR/endmembers.npy (R, bands), DIR/abundances.npy (rows, cols, R) and DIR/run.json,
-/// all or nothing.
-func writeRunFolder(_ out: String, _ result: RunResult, cube: CubeData, json: String) throws {
+/// Writes DIR/endmembers.npy (R, bands), DIR/abundances.npy (rows, cols, R), DIR/run.json and,
+/// unless `report` is nil, DIR/report.html: all or nothing.
+func writeRunFolder(_ out: String, _ result: RunResult, cube: CubeData, json: String, report: Report?) throws {
     try OutputDirectory.write(out) { dir in
         try NPY.write(result.endmembers, shape: [result.r, cube.bands], to: dir.appendingPathComponent("endmembers.npy"))
         try NPY.write(result.abundances, shape: [cube.rows, cube.cols, result.r], to: dir.appendingPathComponent("abundances.npy"))
         try Data((json + "\n").utf8).write(to: dir.appendingPathComponent("run.json"))
+        if let report { try ReportBuilder.write(report, to: dir) }
     }
+}
+
+/// The report of one run (`run`) or one application of a model (`apply`).
+func singleRunReport(title: String, command: [String], input: Input, label: String, details: [Report.Field],
+                     result: RunResult, seed: UInt64, fitted: Bool, profile: Report.ProfileDirection) -> Report {
+    let cube = input.cube
+    let truth = input.truth.flatMap { $0.r == result.r ? $0 : nil }
+    let score = truth.map { Score(truth: $0, result: result, pixels: cube.pixels, bands: cube.bands) }
+    var header = ["PLUGIN", "R", "SEED", "FIT (s)", "ABUNDANCES (s)", "RMSE"]
+    var row = [label, String(result.r), String(seed), fitted ? String(format: "%.3f", result.fitSeconds) : "-",
+               String(format: "%.3f", result.abundanceSeconds), String(format: "%.4g", result.rmse)]
+    if let score {
+        header += ["SAD (rad)", "NMSE"]
+        row += [String(format: "%.4f", score.sadMean), String(format: "%.4f", score.nmseMean)]
+    }
+    let reference = truth?.endmembers
+    return Report(
+        title: title, command: command, input: ReportBuilder.inputFields(input),
+        table: Report.Table(header: header, rows: [row], rightAligned: Set(1..<header.count)),
+        tableNotes: score == nil ? [] : ["SAD: mean spectral angle to the matched true endmembers; NMSE: mean ‖Z − Ẑ‖²/‖Z‖² of the matched abundance maps."],
+        truth: truth.map { ReportBuilder.truth($0, bands: cube.bands, pixels: cube.pixels) },
+        results: [ReportBuilder.result(label: label, details: details, endmembers: result.endmembers, abundances: result.abundances,
+                                       r: result.r, bands: cube.bands, pixels: cube.pixels, reference: reference)],
+        columns: ReportBuilder.columns(input, r: result.r), signalAxis: input.signalAxis, rowAxis: input.dataset.rowAxis,
+        colAxis: input.dataset.colAxis, profile: profile,
+        spectraNote: truth == nil ? "" : ReportBuilder.spectraNoteWithTruth)
 }
