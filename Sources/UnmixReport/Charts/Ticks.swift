@@ -12,8 +12,11 @@ public struct Ticks: Equatable {
     public init(_ low: Double, _ high: Double, count: Int = 5, extend: Bool = true) {
         var (lo, hi) = (Swift.min(low, high), Swift.max(low, high))
         if !lo.isFinite || !hi.isFinite { (lo, hi) = (0, 1) }
-        if hi - lo < 1e-12 * Swift.max(1, abs(hi)) { (lo, hi) = (lo - 0.5 * Swift.max(1e-12, abs(lo)), hi + 0.5 * Swift.max(1e-12, abs(hi))) }
-        if hi == lo { (lo, hi) = (lo - 1, hi + 1) }
+        // A constant: ±10 % around it (±1 around 0).
+        if hi - lo < 1e-12 * Swift.max(1, abs(hi)) {
+            let half = lo == 0 ? 1 : 0.1 * abs(lo)
+            (lo, hi) = (lo - half, hi + half)
+        }
         let raw = (hi - lo) / Double(Swift.max(1, count))
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
