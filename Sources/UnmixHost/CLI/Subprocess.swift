@@ -17,11 +17,15 @@ public struct ChildOutcome: Sendable {
 /// this process's own), and waits for it.
 /// The child runs the plugin so that a crash or a runaway allocation in a plugin cannot take the
 /// host down, and so that its peak memory can be measured alone (wait4's rusage).
+///
+/// With `terminalFD`, the child also gets this process's stderr as file descriptor 3 (for its
+/// progress line, `UNMIX_PROGRESS_FD=3` in `environment`), even when its own stderr is a file.
 public func runChild(_ executable: String, _ arguments: [String], stdout: String?, stderr: String?,
-                     environment: [String: String] = [:]) throws -> ChildOutcome {
+                     environment: [String: String] = [:], terminalFD: Bool = false) throws -> ChildOutcome {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
+    if terminalFD { posix_spawn_file_actions_adddup2(&actions, 2, 3) }
     if let stdout { posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
     if let stderr { posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)

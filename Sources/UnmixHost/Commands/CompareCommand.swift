@@ -46,9 +46,10 @@ enum CompareCommand {
 
         let body = { (dir: URL) throws -> [PluginSummary] in
             var summaries = [PluginSummary]()
-            for plugin in plugins {
+            for (p, plugin) in plugins.enumerated() {
                 summaries.append(try comparison.evaluate(plugin, settings: settings[plugin.descriptor.id] ?? [],
-                                                         args: args, workDir: dir))
+                                                         args: args, workDir: dir, runIndex: p * repeatCount,
+                                                         totalRuns: plugins.count * repeatCount))
             }
             return summaries
         }
@@ -118,7 +119,9 @@ struct Comparison {
     var label: String
 
     /// Runs `plugin` `repeatCount` times, each in a child `unmix run`, and scores the runs.
-    func evaluate(_ plugin: PluginLibrary, settings: [String], args: ParsedArguments, workDir: URL) throws -> PluginSummary {
+    /// `runIndex` runs of `totalRuns` came before (for the progress line).
+    func evaluate(_ plugin: PluginLibrary, settings: [String], args: ParsedArguments, workDir: URL,
+                  runIndex: Int, totalRuns: Int) throws -> PluginSummary {
         let d = plugin.descriptor
         var summary = PluginSummary(id: d.id, version: d.version)
         let exe = PluginSearchPath.executablePath()
@@ -132,11 +135,15 @@ struct Comparison {
             for s in settings { childArgs += ["--set", s] }
             childArgs += InputOptions.words(args)
             for p in args.all("--plugin-path") { childArgs += ["--plugin-path", p] }
-            if interactive { writeStderr("\r\u{1B}[K\(d.id): run \(i + 1)/\(repeatCount)") }
+            let prefix = "[run \(runIndex + i + 1) of \(totalRuns)] "
+            if interactive { writeStderr("\r\u{1B}[K\(prefix)\(d.id) seed \(runSeed)") }
             let logs = dir.deletingLastPathComponent()
             let stderrPath = logs.appendingPathComponent("seed-\(runSeed).stderr").path
             let outcome = try runChild(exe, childArgs, stdout: logs.appendingPathComponent("seed-\(runSeed).stdout").path,
-                                       stderr: stderrPath, environment: ["SWIFT_BACKTRACE": "enable=no"])
+                                       stderr: stderrPath,
+                                       environment: ["SWIFT_BACKTRACE": "enable=no"].merging(
+                                           interactive ? ["UNMIX_PROGRESS_FD": "3", "UNMIX_PROGRESS_PREFIX": prefix] : [:]) { a, _ in a },
+                                       terminalFD: interactive)
             summary.peakMemoryMiB = max(summary.peakMemoryMiB, outcome.peakMemoryMiB)
             guard outcome.succeeded else {
                 summary.error = failureReason(outcome, stderrPath: stderrPath)

@@ -53,6 +53,8 @@ public final class PluginInstance {
     public func fit(_ cube: CubeData, r: Int) throws -> [Float] {
         var out = [Float](repeating: .nan, count: r * cube.bands)
         endmemberCount = nil
+        context.progressLine?.begin("fit")
+        defer { context.progressLine?.end() }
         try cube.withCCube { c in
             try check(withUnsafePointer(to: c) { library.table.pointee.fit(handle, $0, UInt32(r), &out) }, "fit")
         }
@@ -71,6 +73,8 @@ public final class PluginInstance {
         }
         guard let r = endmemberCount ?? given else { throw UnmixError("\(id): abundances asked before a successful fit") }
         var out = [Float](repeating: .nan, count: cube.pixels * r)
+        context.progressLine?.begin("abundances")
+        defer { context.progressLine?.end() }
         try cube.withCCube { c in
             try check(withUnsafePointer(to: c) { library.table.pointee.abundances(handle, $0, &out) }, "abundances")
         }
@@ -128,9 +132,12 @@ final class HostContext {
     let verbose: Bool
     /// The axis `unmix.axis/1` hands out, with the C strings and values it points to.
     var axis: CAxis?
+    /// The live progress line on a terminal (nil with -v or off a terminal).
+    let progressLine: ProgressLine?
     init(pluginID: String, verbose: Bool) {
         self.pluginID = pluginID
         self.verbose = verbose
+        progressLine = verbose ? nil : ProgressLine.make(pluginID: pluginID)
     }
 }
 
@@ -200,8 +207,12 @@ private func makeHost(_ context: HostContext) -> unmix_host_t {
         progress: { host, fraction, message in
             guard let host, let data = host.pointee.host_data else { return }
             let ctx = Unmanaged<HostContext>.fromOpaque(data).takeUnretainedValue()
-            guard ctx.verbose else { return }
             let text = message.map { String(cString: $0) } ?? ""
+            guard fraction.isFinite else { return }
+            guard ctx.verbose else {
+                ctx.progressLine?.update(min(1, max(0, fraction)), text)
+                return
+            }
             writeStderr("[\(ctx.pluginID)] \(Int((fraction * 100).rounded()))% \(text)\n")
         },
         should_cancel: { _ in cancelRequested != 0 },
