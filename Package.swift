@@ -23,6 +23,7 @@ let package = Package(
     products: [
         .executable(name: "unmix", targets: ["unmix"]),
         .executable(name: "unmix-bench", targets: ["UnmixBench"]),
+        .executable(name: "unmix-bench-readers", targets: ["ReaderBench"]),
         .library(name: "UnmixSDK", targets: ["UnmixSDK", "UnmixAutoencoder"]),
         // An example third-party plugin: named so that the host does not pick it up by itself.
         .library(name: "example_shallowae", type: .dynamic, targets: ["ShallowAE"]),
@@ -52,6 +53,7 @@ let package = Package(
         .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics", "UnmixIO", "UnmixReport"], path: "Sources/UnmixHost"),
         .executableTarget(name: "unmix", dependencies: ["UnmixHost"], path: "Sources/unmix"),
         .executableTarget(name: "UnmixBench", dependencies: ["UnmixHost", "UnmixNumerics"], path: "Benchmarks/UnmixBench"),
+        .executableTarget(name: "ReaderBench", dependencies: ["UnmixHost"], path: "Benchmarks/ReaderBench"),
 
         // MARK: - Examples
         .target(name: "ShallowAE", dependencies: ["UnmixSDK", "UnmixAutoencoder"], path: "Examples/swift-autoencoder",

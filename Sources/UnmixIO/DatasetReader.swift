@@ -88,3 +88,17 @@ public enum Datasets {
         throw UnmixError("\(path): unknown format\(ext.isEmpty ? "" : " .\(ext)") (unmix reads \(supportedList))")
     }
 }
+
+/// A format `unmix` also writes: the cube, its axes and title, in a file the format's own tools
+/// read. Writes are atomic (nothing is left behind on failure).
+public protocol DatasetWriter {
+    static var formatName: String { get }
+    /// The extension of the file `write` makes (the header's, for formats of two files).
+    static var fileExtension: String { get }
+    static func write(_ dataset: Dataset, to path: String) throws
+}
+
+extension Datasets {
+    /// Every writer, for benchmarks and round-trip tests.
+    public static let writers: [any DatasetWriter.Type] = [NPYWriter.self]
+}

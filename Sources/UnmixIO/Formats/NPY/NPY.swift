@@ -168,6 +168,18 @@ public enum NPY {
         try writeAtomically(encode(values, shape: shape), to: url)
     }
 
+    /// Writes a cube as a rows × cols × bands `'<f4'` file, atomically, straight from its
+    /// storage (no copy of the samples).
+    public static func write(_ cube: CubeData, to path: String) throws {
+        let file = try AtomicFile(path)
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(pythonTuple([cube.rows, cube.cols, cube.bands])), }"
+        let unpadded = magic.count + 2 + 2 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        try file.write(magic + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)] + Array(header.utf8))
+        try cube.withUnsafeValues { try file.write(littleEndian: $0) }
+        try file.commit()
+    }
+
     /// Writes `data` to a temporary sibling of `url`, then renames it over `url`.
     static func writeAtomically(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()

@@ -49,3 +49,10 @@ public enum NPYReader: DatasetReader {
                        warnings: decoded.warnings)
     }
 }
+
+/// Writes the cube as a rows × cols × bands little-endian float32 `.npy` (NumPy keeps no axes).
+public enum NPYWriter: DatasetWriter {
+    public static let formatName = "NumPy"
+    public static let fileExtension = "npy"
+    public static func write(_ dataset: Dataset, to path: String) throws { try NPY.write(dataset.cube, to: path) }
+}
