@@ -181,6 +181,21 @@ private func fuzzSeeds() -> [(name: String, bytes: [UInt8])] {
         #expect(dataset.warnings.isEmpty)
     }
 
+    /// A line scan of native float32 is the file's pages, not a copy, when its samples are
+    /// 4-byte aligned in the file (one padding in four); the others are converted.
+    @Test func nativeFloat32LineScanIsMapped() throws {
+        var mapped = 0
+        for padding in 0..<4 {
+            var image = DMWriter.Image(dims: [5, 2], values: (0..<10).map { Double($0) + 0.25 })
+            image.format = "Spectrum"
+            image.padding = padding
+            let dataset = try openBytes(DMWriter.document([image], version: 4, order: .little))
+            #expect(dataset.cube.values == (0..<10).map { Float($0) + 0.25 })
+            if dataset.cube.storage.isMapped { mapped += 1 }
+        }
+        #expect(mapped == 1)
+    }
+
     /// One spectrum (1-D) reads as 1 × 1; 64-bit integers and float64 in both orders.
     @Test(arguments: [SampleType.uint16, .int64, .uint64, .float64], [ByteOrder.little, .big])
     func roundTripSingleSpectrum(type: SampleType, order: ByteOrder) throws {

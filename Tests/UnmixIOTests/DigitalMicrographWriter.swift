@@ -106,6 +106,8 @@ enum DMWriter {
         var extraTags: [(String, Node)] = []
         /// Writes this DataType instead of the sample type's.
         var dataType: Int?
+        /// Bytes of an unused tag written just before `Data` (to move the samples' offset).
+        var padding = 0
 
         init(dims: [Int], type: SampleType = .float32, values: [Double]) {
             self.dims = dims
@@ -141,6 +143,7 @@ enum DMWriter {
         var imageTags = [(String, Node)]()
         if !metaData.isEmpty { imageTags.append(("Meta Data", .group(metaData))) }
         imageTags += image.extraTags
+        let padding: [(String, Node)] = image.padding == 0 ? [] : [("Padding", .data(words: [20, 10, image.padding], bytes: [UInt8](repeating: 0xAB, count: image.padding)))]
         return .group([
             ("ImageData", .group([
                 ("Calibrations", .group([
@@ -148,6 +151,7 @@ enum DMWriter {
                     ("Dimension", .group(calibrations)),
                     ("DisplayCalibratedUnits", bool(true)),
                 ])),
+            ] + padding + [
                 ("Data", .data(words: [20, codes.element, image.values.count], bytes: samples(image.values, image.type, order))),
                 ("DataType", int32(Int32(image.dataType ?? codes.dataType), order)),
                 ("Dimensions", .group(image.dims.map { ("", uint32(UInt32($0), order)) })),
