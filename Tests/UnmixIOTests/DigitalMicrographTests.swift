@@ -387,6 +387,16 @@ private func fuzzSeeds() -> [(name: String, bytes: [UInt8])] {
         }
     }
 
+    /// A file of more than `maximumTags` (empty, unnamed) groups is refused.
+    @Test func tooManyTagsAreRefused() throws {
+        let count = DMTagTree.maximumTags + 1
+        var bytes = DMWriter.encode(UInt32(3), .big) + DMWriter.encode(UInt32(0), .big) + DMWriter.encode(UInt32(1), .big)
+        bytes += [1, 0] + DMWriter.encode(UInt32(count), .big)
+        bytes.reserveCapacity(bytes.count + 9 * count)
+        for _ in 0..<count { bytes += [20, 0, 0, 0, 1, 0, 0, 0, 0] }
+        expectUnmixError(containing: ["many.dm3", "more than \(DMTagTree.maximumTags) tags"]) { _ = try openBytes(bytes, name: "many.dm3") }
+    }
+
     /// Counts, lengths and sizes that lie.
     @Test func countsThatLie() throws {
         let order = ByteOrder.little

@@ -105,8 +105,8 @@ public struct DMTagTree {
 
     /// The deepest nesting of groups accepted (real files nest about a dozen).
     public static let maximumDepth = 128
-    /// The most tags accepted in one file.
-    public static let maximumTags = 1 << 22
+    /// The most tags accepted in one file (real files hold thousands).
+    public static let maximumTags = 1 << 20
     /// The longest text `text(_:)` decodes, in stored units.
     public static let maximumTextLength = 1 << 16
 
