@@ -136,7 +136,9 @@ public enum HTMLReport {
             let shared = entries.compactMap { k < $0.maps.count && isProportion($0.maps[k]) ? $0.maps[k] : nil }
             let values = shared.flatMap { $0 }
             if let lo = values.min(), let hi = values.max() {
-                scales.append((Double(Swift.min(0, lo)), Double(hi > lo ? hi : lo + 1)))
+                // From 0 (or below) to the data's maximum, rounded up to a whole tick.
+                let ticks = Ticks(Double(Swift.min(0, lo)), Double(hi > lo ? hi : lo + 1), count: 4, extend: true)
+                scales.append((Double(Swift.min(0, lo)), ticks.high))
             } else {
                 scales.append(nil)
             }

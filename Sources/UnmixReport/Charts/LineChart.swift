@@ -43,7 +43,7 @@ public struct LineChart {
         let xs = series.flatMap(\.x).filter(\.isFinite), ys = series.flatMap(\.y).filter(\.isFinite)
         let xTicks = Ticks(xs.min() ?? 0, xs.max() ?? 1, count: 5, extend: false)
         let (x0, x1) = (xs.min() ?? 0, (xs.max() ?? 1) > (xs.min() ?? 0) ? xs.max()! : (xs.min() ?? 0) + 1)
-        let yTicks = Ticks(yRange?.0 ?? ys.min() ?? 0, yRange?.1 ?? ys.max() ?? 1, count: 4, extend: true)
+        let yTicks = Ticks(yRange?.0 ?? ys.min() ?? 0, yRange?.1 ?? ys.max() ?? 1, count: 5, extend: true)
         func px(_ x: Double) -> Double { m.left + (x - x0) / (x1 - x0) * pw }
         func py(_ y: Double) -> Double { m.top + ph - (y - yTicks.low) / (yTicks.high - yTicks.low) * ph }
         var out = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
