@@ -42,11 +42,17 @@ public struct RawLayout: Sendable, Equatable {
         self.offset = offset
         // Strides of the faster pixel index (cols in row-major order), the slower one and the band.
         let fast = pixelOrder == .rowMajor ? cols : rows
+        // Products saturate at Int.max (sizes read from a file may be absurd): `extent` then
+        // reports the overflow instead of this initialiser trapping.
+        func times(_ a: Int, _ b: Int) -> Int {
+            let (p, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? .max : p
+        }
         let pixelFast: Int, pixelSlow: Int, band: Int
         switch interleave {
-        case .bip: (pixelFast, pixelSlow, band) = (bands, fast * bands, 1)
-        case .bil: (pixelFast, pixelSlow, band) = (1, bands * fast, fast)
-        case .bsq: (pixelFast, pixelSlow, band) = (1, fast, rows * cols)
+        case .bip: (pixelFast, pixelSlow, band) = (bands, times(fast, bands), 1)
+        case .bil: (pixelFast, pixelSlow, band) = (1, times(bands, fast), fast)
+        case .bsq: (pixelFast, pixelSlow, band) = (1, fast, times(rows, cols))
         }
         if pixelOrder == .rowMajor {
             (colStride, rowStride) = (pixelFast, pixelSlow)
@@ -72,7 +78,7 @@ public struct RawLayout: Sendable, Equatable {
     /// Whether the block already is the cube plugins see (native float32, pixel-major,
     /// band-contiguous), so that it can be used in place.
     var isNativeFloat32PixelMajor: Bool {
-        type == .float32 && order == .native && bandStride == 1 && colStride == bands && rowStride == cols * bands
+        type == .float32 && order == .native && bandStride == 1 && colStride == bands && rowStride == cols &* bands
     }
 
     /// The number of bytes from the start of the block that the samples span, or an
