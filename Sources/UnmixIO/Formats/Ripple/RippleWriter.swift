@@ -1,0 +1,64 @@
+import Foundation
+
+/// Writes a dataset as a Lispix ripple pair that HyperSpy and Lispix read: `<stem>.rpl` (the
+/// tab-separated header, with HyperSpy's calibration keys for the three axes and the title)
+/// and `<stem>.raw` (float32, little-endian, `record-by vector`: each pixel's spectrum
+/// contiguous, pixels row by row).
+///
+/// The write is atomic: both files go to temporary siblings first, then the `.raw` is renamed
+/// into place, then the `.rpl`.
+public enum RippleWriter {
+    /// Writes `dataset` beside `path` (`x.rpl`, `x.raw` or `x`: the pair is `x.rpl` + `x.raw`).
+    ///
+    /// - Returns: what the user should know (a non-uniform signal axis, which ripple cannot
+    ///   hold, is written as its first value and mean step).
+    /// - Throws: `UnmixError` naming the file that could not be written.
+    @discardableResult
+    public static func write(_ dataset: Dataset, to path: String) throws -> [String] {
+        let ext = (path as NSString).pathExtension.lowercased()
+        let stem = ext == "rpl" || ext == "raw" ? TextHeader.stem(path) : path
+        var warnings = [String]()
+        let text = header(for: dataset, warnings: &warnings)
+        let cube = dataset.cube
+        let raw = cube.withUnsafeValues { values -> Data in
+            var data = Data(count: values.count * 4)
+            data.withUnsafeMutableBytes { out in
+                for (i, v) in values.enumerated() {
+                    out.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+                }
+            }
+            return data
+        }
+        try AtomicFiles.write([(raw, URL(fileURLWithPath: stem + ".raw")),
+                               (Data(text.utf8), URL(fileURLWithPath: stem + ".rpl"))])
+        return warnings
+    }
+
+    /// The `.rpl` text for `dataset`: HyperSpy's layout (a comment, `key\tvalue`, keys sorted).
+    static func header(for dataset: Dataset, warnings: inout [String]) -> String {
+        let cube = dataset.cube
+        var keys: [String: String] = [
+            "width": "\(cube.cols)", "height": "\(cube.rows)", "depth": "\(cube.bands)", "offset": "0",
+            "data-length": "4", "data-type": "float", "byte-order": "little-endian", "record-by": "vector",
+            "title": clean(dataset.title), "signal": "",
+        ]
+        for (dimension, axis) in [("depth", dataset.signalAxis), ("height", dataset.rowAxis), ("width", dataset.colAxis)] {
+            var (offset, scale) = (axis.offset, axis.scale)
+            if let values = axis.values, let first = values.first, let last = values.last {
+                offset = first
+                scale = values.count > 1 ? (last - first) / Double(values.count - 1) : axis.scale
+                warnings.append("ripple holds only uniform axes: the \(axis.name) axis is written as \(TextHeader.number(offset)) + i × \(TextHeader.number(scale))")
+            }
+            keys["\(dimension)-origin"] = TextHeader.number(offset)
+            keys["\(dimension)-scale"] = TextHeader.number(scale)
+            keys["\(dimension)-name"] = clean(axis.name).isEmpty ? dimension : clean(axis.name)
+            if !clean(axis.units).isEmpty { keys["\(dimension)-units"] = clean(axis.units) }
+        }
+        var text = ";File written by unmix\nkey\tvalue\n"
+        for key in keys.keys.sorted() { text += "\(key)\t\(keys[key] ?? "")\n" }
+        return text
+    }
+
+    /// A value on one header line: no tab, line break or `;` (which would start a comment).
+    static func clean(_ value: String) -> String { TextHeader.sanitized(value, forbidden: [";"]) }
+}
