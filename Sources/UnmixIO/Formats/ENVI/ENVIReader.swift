@@ -78,6 +78,9 @@ public enum ENVIReader: DatasetReader {
             dataPath = path
         }
 
+        // Sizes multiplied with overflow checks before any stride is computed from them.
+        let what = "\(headerPath): a \(header.lines) × \(header.samples) × \(header.bands) cube"
+        _ = try header.lines.checkedTimes(header.samples, what).checkedTimes(header.bands, what)
         let layout: RawLayout
         let bands: Int
         let format: String

@@ -45,7 +45,7 @@ public enum ENVIWriter {
     }
 
     /// The header text for `dataset` stored as float32 little-endian with `interleave`.
-    static func header(for dataset: Dataset, interleave: RawLayout.Interleave) -> String {
+    public static func header(for dataset: Dataset, interleave: RawLayout.Interleave) -> String {
         let cube = dataset.cube
         var text = "ENVI\n"
         let description = TextHeader.sanitized(dataset.title, forbidden: ["{", "}"])

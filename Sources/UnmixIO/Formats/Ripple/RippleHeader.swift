@@ -104,7 +104,7 @@ public struct RippleHeader: Sendable {
     /// The calibration of one dimension (`depth`, `width` or `height`): `<dim>-origin`,
     /// `-scale`, `-units` and `-name` as HyperSpy writes them, the origin being the value of
     /// the first index (HyperSpy's axis offset). The depth falls back on Lispix's
-    /// `ev-per-chan` (then in eV). Names and units `<undefined>` count as absent.
+    /// `ev-per-chan` (then in eV). Names and units `<undefined>` or `None` count as absent.
     public func axis(_ dimension: String, size: Int, defaultName: String, name fileName: String,
                      problems: inout [String]) -> Axis {
         func number(_ key: String) -> Double? {
@@ -116,7 +116,9 @@ public struct RippleHeader: Sendable {
             return number
         }
         func text(_ key: String) -> String? {
-            guard let text = value(key), !text.isEmpty, text != "<undefined>" else { return nil }
+            // HyperSpy writes an axis without name or units as "<undefined>" or (RosettaSciIO
+            // 0.15) Python's "None".
+            guard let text = value(key), !text.isEmpty, text != "<undefined>", text != "None" else { return nil }
             return text
         }
         var scale = number("\(dimension)-scale")

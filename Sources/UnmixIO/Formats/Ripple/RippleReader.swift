@@ -56,6 +56,9 @@ public enum RippleReader: DatasetReader {
     public static func read(_ path: String, options: ReadOptions) throws -> Dataset {
         let (headerPath, dataPath) = try pair(path)
         let header = try RippleHeader(parsing: try TextHeader.read(headerPath, format: formatName), name: headerPath)
+        // Sizes multiplied with overflow checks before any stride is computed from them.
+        _ = try header.height.checkedTimes(header.width, "\(headerPath): a \(header.height) × \(header.width) × \(header.depth) cube")
+            .checkedTimes(header.depth, "\(headerPath): a \(header.height) × \(header.width) × \(header.depth) cube")
         let interleave: RawLayout.Interleave = header.recordBy == .vector ? .bip : .bsq
         let layout = RawLayout(type: header.type, order: header.byteOrder ?? .native, rows: header.height,
                                cols: header.width, bands: header.depth, offset: header.offset, interleave: interleave)

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Writes a dataset as a Lispix ripple pair that HyperSpy and Lispix read: `<stem>.rpl` (the
-/// tab-separated header, with HyperSpy's calibration keys for the three axes and the title)
+/// tab-separated header in Latin-1, with HyperSpy's calibration keys for the three axes and
+/// the title)
 /// and `<stem>.raw` (float32, little-endian, `record-by vector`: each pixel's spectrum
 /// contiguous, pixels row by row).
 ///
@@ -29,13 +30,16 @@ public enum RippleWriter {
             }
             return data
         }
+        // Latin-1, the encoding HyperSpy reads and writes headers in ("µm" is one byte); UTF-8
+        // when some character has no Latin-1 form (the reader takes either).
+        let headerBytes = text.data(using: .isoLatin1) ?? Data(text.utf8)
         try AtomicFiles.write([(raw, URL(fileURLWithPath: stem + ".raw")),
-                               (Data(text.utf8), URL(fileURLWithPath: stem + ".rpl"))])
+                               (headerBytes, URL(fileURLWithPath: stem + ".rpl"))])
         return warnings
     }
 
     /// The `.rpl` text for `dataset`: HyperSpy's layout (a comment, `key\tvalue`, keys sorted).
-    static func header(for dataset: Dataset, warnings: inout [String]) -> String {
+    public static func header(for dataset: Dataset, warnings: inout [String]) -> String {
         let cube = dataset.cube
         var keys: [String: String] = [
             "width": "\(cube.cols)", "height": "\(cube.rows)", "depth": "\(cube.bands)", "offset": "0",

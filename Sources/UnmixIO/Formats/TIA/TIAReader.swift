@@ -133,6 +133,7 @@ public enum TIAReader: DatasetReader {
         let cube: CubeData
         if elements.count == pixels, let step = uniformStep(elements, ser: ser) {
             let k = step / first.type.size
+            _ = try k.checkedTimes(pixels, name)
             let layout = RawLayout(type: first.type, order: .little, rows: navigation.rows, cols: navigation.cols,
                                    bands: bands, offset: first.dataOffset,
                                    rowStride: navigation.columnMajor ? k : k * navigation.cols,
@@ -301,6 +302,7 @@ public enum TIAReader: DatasetReader {
         }
         // Decoded as stored (x fastest, the image's bottom row first), then flipped upright.
         let stored: CubeData
+        _ = try rows.checkedTimes(cols, name).checkedTimes(bands, name)
         if let step = uniformStep(elements, ser: ser) {
             let layout = RawLayout(type: first.type, order: .little, rows: rows, cols: cols, bands: bands,
                                    offset: first.dataOffset, rowStride: cols, colStride: 1, bandStride: step / first.type.size)
@@ -355,7 +357,9 @@ public enum TIAReader: DatasetReader {
         guard let mode = EMIMetadata.experimentalDescription(in: metadata)["Mode"] else { return false }
         if mode.contains("STEM") {
             let camera = EMIMetadata.element("CameraNamePath", in: metadata) != nil
-            let scan = (ser.dimensions.first?.size ?? 0) > 1 && !(ser.dimensions.first?.units.isEmpty ?? true)
+            // A line scan of patterns (RosettaSciIO takes any dimension with units; an energy
+            // series is not a scan, so only a spatial one counts here).
+            let scan = (ser.dimensions.first?.size ?? 0) > 1 && ser.dimensions.first?.units.lowercased() == "meters"
             return camera || scan
         }
         return mode.contains("Diffraction")
