@@ -31,11 +31,15 @@ public protocol DatasetReader {
 /// Opening any file `unmix` reads.
 public enum Datasets {
     /// Every reader, in the order detection tries them.
-    public static let readers: [any DatasetReader.Type] = [NPYReader.self, DigitalMicrographReader.self]
+    public static let readers: [any DatasetReader.Type] = [
+        NPYReader.self, DigitalMicrographReader.self, TIAReader.self, RippleReader.self, ENVIReader.self,
+    ]
 
     /// What `unmix` reads, for messages: ".npy, .dm3, …".
     public static var supportedList: String {
-        (readers.flatMap { $0.extensions.map { ".\($0)" } } + ["a folder written by 'unmix synth'"]).joined(separator: ", ")
+        var seen = Set<String>()
+        let extensions = readers.flatMap { $0.extensions }.filter { !$0.isEmpty && seen.insert($0).inserted }
+        return (extensions.map { ".\($0)" } + ["a folder written by 'unmix synth'"]).joined(separator: ", ")
     }
 
     /// Opens `path`: a folder written by `unmix synth`, or a file of any supported format,
@@ -80,9 +84,9 @@ public enum Datasets {
         if let reader = byExtension.first(where: { $0.recognizes(head, path: path) != false }) { return reader }
         if let named = byExtension.first {
             if let actual = bySignature.first {
-                throw UnmixError("\(path) is named .\(ext) but is not a \(named.formatName) file: its content is \(actual.formatName)")
+                throw UnmixError("\(path) is named .\(ext) but is not \(withArticle(named.formatName)) file: its content is \(actual.formatName)")
             }
-            throw UnmixError("\(path): not a \(named.formatName) file (its first bytes are not the format's signature)")
+            throw UnmixError("\(path): not \(withArticle(named.formatName)) file (its first bytes are not the format's signature)")
         }
         if let reader = bySignature.first { return reader }
         throw UnmixError("\(path): unknown format\(ext.isEmpty ? "" : " .\(ext)") (unmix reads \(supportedList))")
@@ -100,5 +104,11 @@ public protocol DatasetWriter {
 
 extension Datasets {
     /// Every writer, for benchmarks and round-trip tests.
-    public static let writers: [any DatasetWriter.Type] = [NPYWriter.self]
+    public static let writers: [any DatasetWriter.Type] = [NPYWriter.self, RippleWriter.self, ENVIWriter.self]
+}
+
+/// "a DigitalMicrograph", "an ENVI".
+func withArticle(_ name: String) -> String {
+    let vowel = name.first.map { "AEIOUaeiou".contains($0) } ?? false
+    return (vowel ? "an " : "a ") + name
 }

@@ -49,6 +49,38 @@ public final class AtomicFile {
         }
     }
 
+    /// A cube's samples as little-endian float32 in `interleave` (rows row-major), written a
+    /// row at a time so that no second copy of the cube is made.
+    public func write(_ cube: CubeData, interleave: RawLayout.Interleave) throws {
+        let (rows, cols, bands) = (cube.rows, cube.cols, cube.bands)
+        try cube.withUnsafeValues { values in
+            if interleave == .bip { return try write(littleEndian: values) }
+            var line = [Float](repeating: 0, count: cols)
+            func emit() throws { try line.withUnsafeBufferPointer { try write(littleEndian: $0) } }
+            if interleave == .bil {
+                for r in 0..<rows {
+                    for b in 0..<bands {
+                        for c in 0..<cols { line[c] = values[(r * cols + c) * bands + b] }
+                        try emit()
+                    }
+                }
+            } else {
+                for b in 0..<bands {
+                    for r in 0..<rows {
+                        for c in 0..<cols { line[c] = values[(r * cols + c) * bands + b] }
+                        try emit()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Commits `files` in order (a pair's data before its header, so that a new header never
+    /// describes an old data file); the ones not committed yet are dropped on failure.
+    public static func commit(_ files: [AtomicFile]) throws {
+        for file in files { try file.commit() }
+    }
+
     /// Closes the file and renames it over `path`.
     public func commit() throws {
         let rc = close(fd)
