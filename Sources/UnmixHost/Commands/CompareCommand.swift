@@ -36,6 +36,7 @@ enum CompareCommand {
         guard repeatCount >= 1 else { throw UnmixError.usage("--repeat must be at least 1") }
         let seed = try parseSeed(args.value("--seed"))
         let input = try InputOptions.open(inputPath, args, truthFolder: args.value("--truth"))
+        try refuseConstantCube(input)
         let r = try RunCommand.endmemberCount(args, input)
         if let truth = input.truth, truth.r != r {
             throw UnmixError("R = \(r) but the ground truth has \(truth.r) endmembers")

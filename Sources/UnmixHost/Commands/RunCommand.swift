@@ -37,6 +37,7 @@ enum RunCommand {
         let values = try resolveParameters(plugin.descriptor, settings: args.all("--set"))
         let seed = try parseSeed(args.value("--seed"))
         let input = try InputOptions.open(inputPath, args, quiet: args.flag("--in-process"))
+        try refuseConstantCube(input)
         let r = try endmemberCount(args, input)
         return Plan(plugin: plugin, values: values, input: input, r: r, seed: seed)
     }

@@ -75,6 +75,18 @@ public func parseShape(_ text: String) throws -> (rows: Int, cols: Int) {
     return (r, c)
 }
 
+/// Refuses a cube that holds one value everywhere (TIA test files hold only zeros): no method
+/// can find endmembers in it, and some would fail deep inside LAPACK instead of saying so.
+public func refuseConstantCube(_ input: Input) throws {
+    let constant = input.cube.withUnsafeValues { v -> Float? in
+        guard let first = v.first else { return nil }
+        return v.allSatisfy { $0 == first } ? first : nil
+    }
+    if let value = constant {
+        throw UnmixError("\(input.path) holds the same value (\(formatNumber(Double(value)))) in every pixel and channel\(input.selection.isEmpty ? "" : " of the selection"): there is nothing to unmix")
+    }
+}
+
 /// Checks R against the cube: 1 ≤ R < bands and R ≤ pixels.
 public func validateEndmemberCount(_ r: Int, for cube: CubeData) throws {
     guard r >= 1 else { throw UnmixError("R = \(r): the number of endmembers must be at least 1") }
