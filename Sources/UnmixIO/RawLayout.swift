@@ -34,12 +34,6 @@ public struct RawLayout: Sendable, Equatable {
 
     public init(type: SampleType, order: ByteOrder, rows: Int, cols: Int, bands: Int, offset: Int,
                 interleave: Interleave, pixelOrder: PixelOrder = .rowMajor) {
-        self.type = type
-        self.order = order
-        self.rows = rows
-        self.cols = cols
-        self.bands = bands
-        self.offset = offset
         // Strides of the faster pixel index (cols in row-major order), the slower one and the band.
         let fast = pixelOrder == .rowMajor ? cols : rows
         // Products saturate at Int.max (sizes read from a file may be absurd): `extent` then
@@ -54,12 +48,9 @@ public struct RawLayout: Sendable, Equatable {
         case .bil: (pixelFast, pixelSlow, band) = (1, times(bands, fast), fast)
         case .bsq: (pixelFast, pixelSlow, band) = (1, fast, times(rows, cols))
         }
-        if pixelOrder == .rowMajor {
-            (colStride, rowStride) = (pixelFast, pixelSlow)
-        } else {
-            (rowStride, colStride) = (pixelFast, pixelSlow)
-        }
-        bandStride = band
+        let (rowStride, colStride) = pixelOrder == .rowMajor ? (pixelSlow, pixelFast) : (pixelFast, pixelSlow)
+        self.init(type: type, order: order, rows: rows, cols: cols, bands: bands, offset: offset,
+                  rowStride: rowStride, colStride: colStride, bandStride: band)
     }
 
     public init(type: SampleType, order: ByteOrder, rows: Int, cols: Int, bands: Int, offset: Int,
