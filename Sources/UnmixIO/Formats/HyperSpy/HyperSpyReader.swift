@@ -31,6 +31,7 @@ public enum HyperSpyReader: DatasetReader {
         guard recognizes(mapped.head(HyperSpyFormat.signature.count), path: path) == true else {
             throw UnmixError("\(path): not an HDF5 file (no HDF5 signature at its start)")
         }
+        try HDF5Precheck.check(mapped.bytes, file: path)
         let file = try HDF5File.open(path)
         let (version, versionText) = try formatVersion(file)
         var warnings = [String]()

@@ -205,6 +205,23 @@ with h5py.File(os.path.join(out, "v2_0.hspy"), "w") as f:
 expect("v2_0.hspy", version="2.0")
 
 
+# Axes stored as a list (`_list_3_axes/0`, `/1`, `/2`), as RosettaSciIO's generic dictionary
+# writer stores a list of dictionaries; its reader falls back to it when `axis-<i>` is absent.
+la = (np.arange(2 * 2 * 3) + 1).astype(np.float32).reshape(2, 2, 3)
+with h5py.File(os.path.join(out, "list_axes.hspy"), "w", libver=("v108", "v110")) as f:
+    f.attrs["file_format"] = "HyperSpy"
+    f.attrs["file_format_version"] = "1.3"
+    g = f.create_group("Experiments/listed")
+    g.create_dataset("data", data=la)
+    lst = g.create_group("_list_3_axes")
+    for i, (n, o, sc, u, nav) in enumerate([("y", 0, 1, "nm", True), ("x", 0, 3, "nm", True), ("E", 5, 5, "eV", False)]):
+        old_axis(lst, i, n, la.shape[i], o, sc, u, navigate=nav)
+        lst.move(f"axis-{i}", str(i))
+    g.create_group("metadata/General").attrs["title"] = "listed axes"
+    g.create_group("original_metadata")
+expect("list_axes.hspy", version="1.3")
+
+
 # ---- One minimal file per sample type (format 3.3 layout, contiguous) ---------------------
 def minimal(name, data, title, axes=SI_AXES, append=False, **dataset):
     """A file with only what HyperSpy needs (format 3.3 layout), compact (libver 1.8–1.10, which HDF5 1.10 reads);
@@ -258,6 +275,12 @@ stack = np.zeros((2, 2, 2, 4), dtype=np.float32)
 minimal("nav3.hspy", stack, "stack", axes=[dict(name=n, navigate=True) for n in "zyx"] + [dict(name="E", navigate=False)])
 expect("nav3.hspy", refused=["'stack'", "3 navigation axes"])
 
+
+# A newer major format version than 3: read as 3.x, with a warning (HyperSpy warns too).
+minimal("future.hspy", np.ones((1, 2, 3), dtype=np.float32), "future")
+with h5py.File(os.path.join(out, "future.hspy"), "a") as f:
+    f.attrs["file_format_version"] = "4.0"
+expect("future.hspy", version="4.0", warning="newer")
 
 # Two signals in one file (hs.load returns a list, in name order): a stack of maps first, then
 # spectra; unmix reads the spectra and names what it skipped.
