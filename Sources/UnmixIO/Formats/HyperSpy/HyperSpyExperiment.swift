@@ -4,7 +4,6 @@
 struct HyperSpyExperiment {
     /// One axis (`axis-<i>`), in array order.
     struct AxisInfo {
-        var group: String
         var name: String
         var size: Int
         var offset: Double
@@ -121,7 +120,7 @@ struct HyperSpyExperiment {
             guard number.isFinite else { throw UnmixError("\(file): \(group.displayPath) has a non-finite \(key)") }
             return number
         }
-        var info = AxisInfo(group: group.path, name: try text("name"), size: size, offset: try number("offset", default: 0),
+        var info = AxisInfo(name: try text("name"), size: size, offset: try number("offset", default: 0),
                             scale: try number("scale", default: 1), units: try text("units"))
         if let stated = try group.attribute("size"), stated.string != HyperSpyFormat.none {
             guard let count = stated.number, count == Double(size) else {
@@ -151,9 +150,6 @@ struct HyperSpyExperiment {
         }
         return info
     }
-
-    /// Navigation axes, then the signal axis (HyperSpy's signal axes are the last ones).
-    var navigationAxes: ArraySlice<AxisInfo> { axes.prefix(axes.count - signalDimension) }
 
     /// Why unmix cannot read this signal as a spectrum image, or nil when it can: one signal
     /// axis and at most two navigation axes.

@@ -117,13 +117,14 @@ public enum HyperSpyReader: DatasetReader {
         throws -> (CubeData, SampleType, [String]) {
         let storage = experiment.storage
         let shape = storage.shape
+        let dataPath = "'Experiments/\(experiment.name)/data'"
         let (rows, cols, bands): (Int, Int, Int)
         switch shape.count {
         case 1: (rows, cols, bands) = (1, 1, shape[0])
         case 2: (rows, cols, bands) = (1, shape[0], shape[1])
-        default: (rows, cols, bands) = (shape[0], shape[1], shape[2])
+        case 3: (rows, cols, bands) = (shape[0], shape[1], shape[2])
+        default: throw UnmixError("\(path): \(dataPath) is \(shape.count)-D: unmix reads 1-D to 3-D spectrum data")
         }
-        let dataPath = "'Experiments/\(experiment.name)/data'"
         let count = try storage.elementCount(path)
         guard count <= maximumElementCount else {
             throw UnmixError("\(path): \(dataPath) has \(count) samples (at most 2^31 supported)")
