@@ -1,11 +1,15 @@
 """Writes the HyperSpy (.hspy) reader fixtures into <out>/hspy/ and their expectations into
 <out>/hspy/expected.json.
 
-Files written by HyperSpy 2.5 itself (format 3.3: chunked datasets, gzip by default), files in
-the older layouts written with h5py from what RosettaSciIO's reader says those versions held
-(1.0: no version attribute, `mapped_parameters` with `name`/`signal`/`record_by` at its root, no
-`navigate`; 1.2: a float version, `metadata/General`, `record_by`, no `navigate`; 2.0: `navigate`
-flags), and minimal h5py files, one per sample type (contiguous, both byte orders, float16).
+Files written by HyperSpy 2.5 itself (format 3.3: chunked datasets, gzip + shuffle by default;
+an EELS spectrum image 3 x 5 x 16 in float32 and uint16, a line scan, an int32 spectrum, a
+non-uniform energy axis); files in the older layouts written with h5py from what RosettaSciIO's
+reader says those versions held (1.0: no version attribute, `mapped_parameters` with
+`name`/`signal`/`record_by` at its root, no `navigate`; 1.2: a float version,
+`metadata/General`, `record_by`, no `navigate`; 1.3: axes as `_list_3_axes`; 2.0: `navigate`
+flags); and minimal h5py files in the 3.3 layout (HyperSpy's files are ~25 KB of metadata
+each): one per sample type (contiguous, both byte orders), float16, gzip level 9, a functional
+axis, two signals in one file, an image, three navigation axes, a newer format version.
 Every expectation is what HyperSpy 2.5 (`hyperspy.api.load`) reads from the file, reshaped the
 way unmix holds a cube: rows x cols x bands, a line scan as 1 row, a spectrum as 1 x 1.
 Files unmix must refuse (2-D signals, 3 navigation axes) list fragments of the refusal.
