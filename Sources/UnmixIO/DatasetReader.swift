@@ -26,13 +26,21 @@ public protocol DatasetReader {
     /// only the extension can tell.
     static func recognizes(_ head: [UInt8], path: String) -> Bool?
     static func read(_ path: String, options: ReadOptions) throws -> Dataset
+    /// Whether the format is parsed by a C library of its own (libhdf5, libmatio), whose
+    /// robustness against corrupt files is not ours to guarantee: the host reads such files in
+    /// a child process first, so that a crash inside the library cannot take it down.
+    static var parsesWithExternalLibrary: Bool { get }
+}
+
+extension DatasetReader {
+    public static var parsesWithExternalLibrary: Bool { false }
 }
 
 /// Opening any file `unmix` reads.
 public enum Datasets {
     /// Every reader, in the order detection tries them.
     public static let readers: [any DatasetReader.Type] = [
-        NPYReader.self, DigitalMicrographReader.self, TIAReader.self, RippleReader.self, ENVIReader.self,
+        NPYReader.self, DigitalMicrographReader.self, HyperSpyReader.self, TIAReader.self, RippleReader.self, ENVIReader.self,
     ]
 
     /// What `unmix` reads, for messages: ".npy, .dm3, …".
@@ -104,7 +112,7 @@ public protocol DatasetWriter {
 
 extension Datasets {
     /// Every writer, for benchmarks and round-trip tests.
-    public static let writers: [any DatasetWriter.Type] = [NPYWriter.self, RippleWriter.self, ENVIWriter.self]
+    public static let writers: [any DatasetWriter.Type] = [NPYWriter.self, HyperSpyWriter.self, RippleWriter.self, ENVIWriter.self]
 }
 
 /// "a DigitalMicrograph", "an ENVI".

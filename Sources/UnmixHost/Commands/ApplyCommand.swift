@@ -8,7 +8,8 @@ enum ApplyCommand {
             version, its parameters, the number of bands and endmembers; apply refuses a mismatch. \
             The model's selection of the signal axis (--range when it was trained) is applied to \
             INPUT too, and a warning says when INPUT's axis differs from the model's. Writes \
-            DIR/abundances.npy (rows, cols, R), DIR/endmembers.npy (the model's) and DIR/run.json.
+            DIR/abundances.npy (rows, cols, R), DIR/endmembers.npy (the model's), DIR/run.json, \
+            DIR/report.html and DIR/result.hspy.
             """,
         positionals: [("model", "A model file written by 'unmix run --save-model'."), ("input", "The cube: a file or a synth folder.")],
         options: [
@@ -38,7 +39,7 @@ enum ApplyCommand {
         var selection = model.selection
         if let roi = args.value("--roi") { selection.roi = try Selection.Region(parsing: roi) }
         let quiet = args.flag("--in-process")
-        let input = try InputOptions.open(inputPath, args, selection: selection, quiet: quiet)
+        let input = try InputOptions.open(inputPath, args, selection: selection, child: quiet)
         let cube = input.cube
 
         guard cube.bands == model.bands else {
@@ -79,13 +80,16 @@ enum ApplyCommand {
             details: [Report.Field("version", d.version), Report.Field("model", modelPath), Report.Field("seed", String(model.seed))]
                 + model.parameters.sorted { $0.key < $1.key }.map { Report.Field($0.key, $0.value) },
             result: result, seed: model.seed, fitted: false, profile: try ReportBuilder.profile(args))
-        try writeRunFolder(out, result, cube: cube, json: json, report: page)
+        try writeRunFolder(out, result, input: input, json: json, report: page,
+                           provenance: provenance(pluginID: d.id, version: d.version, parameters: model.parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                                  seed: model.seed, r: model.r, input: input,
+                                                  command: ["unmix", "apply"] + args.words.filter { $0 != "--in-process" }, model: modelPath))
         if args.flag("--json") {
             print(json)
         } else {
             print("\(d.id) \(d.version) model \(modelPath) on \(input.summary), R = \(model.r)")
             print(String(format: "abundances %.3f s, reconstruction RMSE %.4g", seconds, rmse) + (score?.line ?? ""))
-            print("wrote endmembers.npy, abundances.npy, run.json and report.html to \(out)")
+            print("wrote endmembers.npy, abundances.npy, run.json, report.html and result.hspy to \(out)")
         }
         return 0
     }

@@ -9,12 +9,12 @@ enum InspectCommand {
             the selection keeps.
             """,
         positionals: [("input", "A file (DigitalMicrograph, HyperSpy, TIA, ripple, ENVI, MATLAB, NumPy) or a synth folder.")],
-        options: InputOptions.all + [OptionSpec(["--json"], help: "Print one JSON document instead of text.")])
+        options: InputOptions.all + [OptionSpec(["--json"], help: "Print one JSON document instead of text."), InputOptions.noProbe])
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         guard args.positionals.count == 1 else { throw UnmixError.usage("'unmix inspect' takes one INPUT") }
         let json = args.flag("--json")
-        let input = try InputOptions.open(args.positionals[0], args, quiet: json)
+        let input = try InputOptions.open(args.positionals[0], args, warnings: !json)
         let d = input.dataset
         if json {
             var report = input.report

@@ -6,7 +6,8 @@ enum RunCommand {
         discussion: """
             INPUT is any file 'unmix inspect' reads (DigitalMicrograph, HyperSpy, TIA, ripple, ENVI, \
             MATLAB, NumPy) or a folder written by 'unmix synth'. Writes DIR/endmembers.npy (R, bands), \
-            DIR/abundances.npy (rows, cols, R) and DIR/run.json. Nothing is written when anything fails.
+            DIR/abundances.npy (rows, cols, R), DIR/run.json, DIR/report.html (open it in a browser) and \
+            DIR/result.hspy (for HyperSpy). Nothing is written when anything fails.
             """,
         positionals: [("name", "The plugin's id or name."), ("input", "The cube: a file or a synth folder.")],
         options: [
@@ -36,7 +37,7 @@ enum RunCommand {
         let plugin = try registry.find(name)
         let values = try resolveParameters(plugin.descriptor, settings: args.all("--set"))
         let seed = try parseSeed(args.value("--seed"))
-        let input = try InputOptions.open(inputPath, args, quiet: args.flag("--in-process"))
+        let input = try InputOptions.open(inputPath, args, child: args.flag("--in-process"))
         try refuseConstantCube(input)
         let r = try endmemberCount(args, input)
         return Plan(plugin: plugin, values: values, input: input, r: r, seed: seed)
@@ -76,7 +77,10 @@ enum RunCommand {
             command: ["unmix", "run"] + args.words.filter { $0 != "--in-process" }, input: plan.input, label: d.id,
             details: [Report.Field("version", d.version), Report.Field("seed", String(plan.seed))] + parameters,
             result: result, seed: plan.seed, fitted: true, profile: try ReportBuilder.profile(args))
-        try writeRunFolder(out, result, cube: cube, json: json, report: page)
+        try writeRunFolder(out, result, input: plan.input, json: json, report: page,
+                           provenance: provenance(pluginID: d.id, version: d.version, parameters: parameters.map { ($0.key, $0.value) },
+                                                  seed: plan.seed, r: plan.r, input: plan.input,
+                                                  command: ["unmix", "run"] + args.words.filter { $0 != "--in-process" }))
         if let modelPath {
             let state = try instance.saveState() ?? []
             let model = ModelFile(pluginID: d.id, pluginVersion: d.version, values: plan.values,
@@ -90,7 +94,7 @@ enum RunCommand {
         } else {
             print("\(d.id) \(d.version) on \(plan.input.summary), R = \(plan.r), seed \(plan.seed)")
             print(String(format: "fit %.3f s, abundances %.3f s, reconstruction RMSE %.4g", result.fitSeconds, result.abundanceSeconds, result.rmse) + (score?.line ?? ""))
-            print("wrote endmembers.npy, abundances.npy, run.json\(page == nil ? "" : " and report.html") to \(out)"
+            print("wrote endmembers.npy, abundances.npy, run.json\(page == nil ? "" : ", report.html and result.hspy") to \(out)"
                 + (modelPath.map { ", the model to \($0)" } ?? ""))
         }
         return 0

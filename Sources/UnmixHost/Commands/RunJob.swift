@@ -82,14 +82,40 @@ func scoreReport(_ input: Input, _ result: RunResult) -> (entry: [String: Any], 
 }
 
 /// Writes DIR/endmembers.npy (R, bands), DIR/abundances.npy (rows, cols, R), DIR/run.json and,
-/// unless `report` is nil, DIR/report.html: all or nothing.
-func writeRunFolder(_ out: String, _ result: RunResult, cube: CubeData, json: String, report: Report?) throws {
+/// unless `report` is nil, DIR/report.html and DIR/result.hspy: all or nothing.
+func writeRunFolder(_ out: String, _ result: RunResult, input: Input, json: String, report: Report?,
+                    provenance: [String: MetadataValue]) throws {
+    let cube = input.cube
     try OutputDirectory.write(out) { dir in
         try NPY.write(result.endmembers, shape: [result.r, cube.bands], to: dir.appendingPathComponent("endmembers.npy"))
         try NPY.write(result.abundances, shape: [cube.rows, cube.cols, result.r], to: dir.appendingPathComponent("abundances.npy"))
         try Data((json + "\n").utf8).write(to: dir.appendingPathComponent("run.json"))
-        if let report { try ReportBuilder.write(report, to: dir) }
+        guard let report else { return }
+        try ReportBuilder.write(report, to: dir)
+        let d = input.dataset
+        try HyperSpyWriter.writeResult(endmembers: result.endmembers, abundances: result.abundances, r: result.r,
+                                       signalAxis: d.signalAxis, rowAxis: d.rowAxis, colAxis: d.colAxis,
+                                       title: d.title.isEmpty ? "unmix" : d.title, metadata: ["unmix": .dictionary(provenance)],
+                                       to: dir.appendingPathComponent("result.hspy").path)
     }
+}
+
+/// What result.hspy records of a run in its metadata (`metadata.unmix`): the plugin, its
+/// parameters and seed, the input and its selection, the command.
+func provenance(pluginID: String, version: String, parameters: [(String, String)], seed: UInt64, r: Int, input: Input,
+                command: [String], model: String? = nil) -> [String: MetadataValue] {
+    var tree: [String: MetadataValue] = [
+        "plugin": .string(pluginID), "plugin_version": .string(version), "seed": .string(String(seed)), "r": .integer(r),
+        "parameters": .dictionary(Dictionary(parameters.map { ($0.0, MetadataValue.string($0.1)) }, uniquingKeysWith: { a, _ in a })),
+        "input": .dictionary([
+            "path": .string(input.path), "format": .string(input.dataset.format), "dtype": .string(input.dataset.dtype.rawValue),
+            "range": .string(input.selection.range?.text ?? ""), "roi": .string(input.selection.roi?.text ?? ""),
+            "channels": .numbers([Double(input.region.channels.lowerBound), Double(input.region.channels.upperBound)]),
+        ]),
+        "command": .string(command.joined(separator: " ")), "unmix_version": .string(UnmixCLI.version),
+    ]
+    if let model { tree["model"] = .string(model) }
+    return tree
 }
 
 /// The report of one run (`run`) or one application of a model (`apply`).
