@@ -31,7 +31,7 @@ public protocol DatasetReader {
 /// Opening any file `unmix` reads.
 public enum Datasets {
     /// Every reader, in the order detection tries them.
-    public static let readers: [any DatasetReader.Type] = [NPYReader.self]
+    public static let readers: [any DatasetReader.Type] = [NPYReader.self, MATLABReader.self]
 
     /// What `unmix` reads, for messages: ".npy, .dm3, …".
     public static var supportedList: String {
