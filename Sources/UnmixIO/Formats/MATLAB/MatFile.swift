@@ -71,8 +71,14 @@ final class MatFile {
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw UnmixError("cannot read \(path): not a regular file") }
         // A 7.3 file's datasets are checked with HDF5 first, before libmatio has it open.
         let head = fileHead(path, count: 128)
-        let damaged = head.count == 128 && head[124] == 0x00 && head[125] == 0x02 && head[126] == UInt8(ascii: "I")
-            ? MatHDF5Guard.damagedDatasets(path, fileSize: Int(info.st_size)) : [:]
+        var damaged = [String: String]()
+        if head.count == 128, head[124] == 0x00, head[125] == 0x02, head[126] == UInt8(ascii: "I") {
+            let mapped = try MappedFile(path)
+            if let problem = MatHDF5GroupIndex.problem(mapped.bytes, name: path) {
+                throw UnmixError("\(path): a damaged MATLAB 7.3 (HDF5) file: \(problem)")
+            }
+            damaged = MatHDF5Guard.damagedDatasets(path, fileSize: Int(info.st_size))
+        }
         guard let handle = Mat_Open(path, Int32(MAT_ACC_RDONLY.rawValue)) else {
             throw UnmixError("\(path): not a MAT file libmatio can open (its header is not that of MATLAB 4, 5 or 7.3, or the file is damaged)")
         }
