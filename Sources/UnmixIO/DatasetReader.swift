@@ -40,7 +40,8 @@ extension DatasetReader {
 public enum Datasets {
     /// Every reader, in the order detection tries them.
     public static let readers: [any DatasetReader.Type] = [
-        NPYReader.self, DigitalMicrographReader.self, HyperSpyReader.self, TIAReader.self, RippleReader.self, ENVIReader.self,
+        NPYReader.self, DigitalMicrographReader.self, HyperSpyReader.self, MATLABReader.self, TIAReader.self,
+        RippleReader.self, ENVIReader.self,
     ]
 
     /// What `unmix` reads, for messages: ".npy, .dm3, …".
@@ -112,7 +113,7 @@ public protocol DatasetWriter {
 
 extension Datasets {
     /// Every writer, for benchmarks and round-trip tests.
-    public static let writers: [any DatasetWriter.Type] = [NPYWriter.self, HyperSpyWriter.self, RippleWriter.self, ENVIWriter.self]
+    public static let writers: [any DatasetWriter.Type] = [NPYWriter.self, HyperSpyWriter.self, MATLABWriter.self, RippleWriter.self, ENVIWriter.self]
 }
 
 /// "a DigitalMicrograph", "an ENVI".
