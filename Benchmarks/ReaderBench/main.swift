@@ -4,7 +4,7 @@ import UnmixHost
 // unmix-bench-readers: how fast each format we also write is read back, against `cat FILE >
 // /dev/null` in the same run, and the reader's peak memory over the file's size.
 //
-//   swift run -c release unmix-bench-readers [--size ROWSxCOLSxBANDS] [--formats npy,rpl,...] [--dir DIR]
+//   swift run -c release unmix-bench-readers [--size ROWSxCOLSxBANDS] [--formats npy,rpl,...] [--dir DIR] [--keep]
 //
 // For each writer a generated float32 cube (512 × 512 × 2048, 2 GiB, by default) is written to
 // DIR, read once by `cat` to put it in the page cache, then timed three times each: `cat FILE >
@@ -34,6 +34,7 @@ if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--read" {
 
 var size = (rows: 512, cols: 512, bands: 2048)
 var formats: [String]? = nil
+var keep = false
 var folder = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-bench-readers-\(getpid())")
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
@@ -45,15 +46,16 @@ while !args.isEmpty {
         size = (p[0], p[1], p[2])
     case "--formats": formats = (args.isEmpty ? "" : args.removeFirst()).split(separator: ",").map(String.init)
     case "--dir": folder = URL(fileURLWithPath: args.isEmpty ? "." : args.removeFirst())
+    case "--keep": keep = true
     case "-h", "--help":
-        print("usage: unmix-bench-readers [--size ROWSxCOLSxBANDS] [--formats npy,rpl,...] [--dir DIR]")
+        print("usage: unmix-bench-readers [--size ROWSxCOLSxBANDS] [--formats npy,rpl,...] [--dir DIR] [--keep]")
         exit(0)
     default: fail("unknown option \(a)")
     }
 }
 
 try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: folder) }
+defer { if !keep { try? FileManager.default.removeItem(at: folder) } }
 let count = size.rows * size.cols * size.bands
 writeStderr("generating a \(size.rows) × \(size.cols) × \(size.bands) float32 cube (\((count * 4) >> 20) MiB)…\n")
 let storage = SampleStorage(count: count) { out in
@@ -104,7 +106,7 @@ for writer in Datasets.writers where formats == nil || formats!.contains(writer.
     } catch {
         rows.append([writer.formatName, writer.fileExtension, "-", "-", "-", "-", "-", "\(error)", "-", "-"])
     }
-    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where !keep {
         try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
     }
 }

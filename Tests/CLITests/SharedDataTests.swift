@@ -72,3 +72,25 @@ struct SharedDataTests {
         }
     }
 }
+
+/// `unmix compare FILE.mat` scores against the truth in the file: a non-square eels3 scene
+/// written in HySUPP's layout (MATLAB's column-major arrays) scores as well as the synth folder
+/// it came from, which it would not if the pixels were read in the wrong order.
+@Suite struct MATLABCompareTests {
+    @Test(arguments: [MATLABWriter.Version.v73, .v5])
+    func compareScoresAgainstTheTruthInTheFile(_ version: MATLABWriter.Version) throws {
+        try withTemporaryDirectory { dir in
+            let folder = try writeEels3Dataset(to: dir.appendingPathComponent("eels3"))
+            let (scene, _) = try Datasets.open(folder.path).selecting(Selection(roi: try Selection.Region(parsing: "0:40,:")))
+            let mat = dir.appendingPathComponent("scene.mat")
+            try MATLABWriter.write(scene, to: mat.path, version: version, compressed: version == .v5)
+            let viaMat = try parseJSONObject(try runUnmix(["compare", mat.path, "--plugins", "vca", "--json"]).stdout)
+            let viaFolder = try parseJSONObject(try runUnmix(["compare", folder.path, "--roi", "0:40,:", "--plugins", "vca", "--json"]).stdout)
+            let a = try #require((viaMat["results"] as? [[String: Any]])?.first), b = try #require((viaFolder["results"] as? [[String: Any]])?.first)
+            let (sad, nmse) = (try #require(a["sad_mean"] as? Double), try #require(a["nmse_mean"] as? Double))
+            #expect(sad < 0.05 && nmse < 0.1, "VCA on the .mat: SAD \(sad), NMSE \(nmse)")
+            expectClose(sad, b["sad_mean"] as? Double ?? .nan, tolerance: 1e-4, "the same SAD as on the folder")
+            expectClose(nmse, b["nmse_mean"] as? Double ?? .nan, tolerance: 1e-4, "the same NMSE as on the folder")
+        }
+    }
+}

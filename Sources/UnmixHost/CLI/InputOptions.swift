@@ -42,6 +42,9 @@ enum InputOptions {
               let reader = try? Datasets.reader(for: path), reader.parsesWithExternalLibrary else { return }
         let outcome = try runChild(PluginSearchPath.executablePath(), ["inspect", path, "--json", noProbe.key] + words(args),
                                    stdout: "/dev/null", stderr: "/dev/null", environment: ["SWIFT_BACKTRACE": "enable=no"])
+        if outcome.signal == SIGKILL {
+            throw UnmixError("\(path): reading it was killed (SIGKILL), most likely for want of memory")
+        }
         if let signal = outcome.signal {
             throw UnmixError("\(path): the \(reader.formatName) library crashed reading it (\(signalName(signal))): the file is corrupt")
         }

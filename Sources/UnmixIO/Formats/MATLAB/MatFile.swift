@@ -188,7 +188,18 @@ final class MatFile {
         let raw = variable.raw
         let stored = raw.pointee.class_type
         raw.pointee.class_type = target
-        let status = Mat_VarReadDataLinear(handle, raw, base, 0, 1, Int32(count))
+        let status: Int32
+        if version == .v73 {
+            // A 7.3 variable is an HDF5 dataset: read it as one hyperslab (start 0, stride 1,
+            // the whole extent). libmatio's linear read selects every element one by one, which
+            // costs HDF5 about 18 times the data's size in selection memory.
+            var start = [Int32](repeating: 0, count: variable.dims.count)
+            var stride = [Int32](repeating: 1, count: variable.dims.count)
+            var edge = variable.dims.map { Int32(clamping: $0) }
+            status = Mat_VarReadData(handle, raw, base, &start, &stride, &edge)
+        } else {
+            status = Mat_VarReadDataLinear(handle, raw, base, 0, 1, Int32(count))
+        }
         raw.pointee.class_type = stored
         guard status == 0 else {
             throw failure("libmatio cannot read the data of variable '\(variable.name)' (\(variable.shapeText) \(variable.className)): the file is damaged or truncated")
