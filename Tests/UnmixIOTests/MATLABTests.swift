@@ -209,6 +209,22 @@ private func mixtureError(_ cube: [Float], truth: GroundTruth, bands: Int) -> Fl
         }
     }
 
+    /// An uncompressed 7.3 variable is a contiguous HDF5 dataset: read from the mapped file, in
+    /// place when it is float32 in pixel order (HySUPP's `Y`), as a copy when compressed.
+    @Test func uncompressedV73IsReadInPlace() throws {
+        let (source, _) = try open("hysupp_v5.mat")
+        try withTemporaryDirectory { dir in
+            for compressed in [false, true] {
+                let path = dir.appendingPathComponent("y\(compressed).mat").path
+                try MATLABWriter.write(source, to: path, version: .v73, compressed: compressed)
+                let back = try Datasets.open(path)
+                #expect(back.cube.storage.isMapped == !compressed, "compressed: \(compressed)")
+                #expect(back.cube.values == source.cube.values)
+                #expect(back.truth?.abundances == source.truth?.abundances)
+            }
+        }
+    }
+
     @Test func writerFailureLeavesNothing() throws {
         let (source, _) = try open("hysupp_v5.mat")
         try withTemporaryDirectory { dir in

@@ -1,3 +1,4 @@
+import CHDF5
 import Foundation
 
 /// A cube in a MATLAB `.mat` file (version 5, compressed or not, 7.3, and 4), read through
@@ -48,6 +49,24 @@ public enum MATLABReader: DatasetReader {
         return false
     }
 
+    /// The samples of a MATLAB 7.3 variable stored as one uncompressed, contiguous HDF5
+    /// dataset of a standard type, decoded by `RawLayout` from the mapped file with the
+    /// layout's strides; nil when it is stored otherwise (libmatio then reads it).
+    static func mappedSamples(_ path: String, layout: MATLABLayout) throws -> DecodedCube? {
+        // The default access list, as libmatio's (which holds the file open): HDF5 refuses a
+        // second opening of a file with other access properties.
+        try HDF5.prepare(path)
+        guard let hdf5 = try? HDF5File(H5Fopen(path, 0 /* H5F_ACC_RDONLY */, hid_t(H5P_DEFAULT)), file: path, path: "/", "open it as HDF5"),
+              let dataset = try? hdf5.dataset(layout.data.name),
+              let storage = try? dataset.storage(), storage.layout == .contiguous, storage.filters.isEmpty,
+              storage.externalFiles == 0, let standard = storage.standard, let offset = storage.offset,
+              (try? storage.elementCount(path)) == layout.rows &* layout.cols &* layout.bands else { return nil }
+        let mapped = try MappedFile(path)
+        let raw = RawLayout(type: standard.type, order: standard.order, rows: layout.rows, cols: layout.cols, bands: layout.bands,
+                            offset: offset, rowStride: layout.rowStride, colStride: layout.colStride, bandStride: layout.bandStride)
+        return try raw.decode(mapped.bytes, file: mapped, name: path)
+    }
+
     /// The names of a wavelength vector, compared without case.
     static let wavelengthNames: Set<String> = ["wavelength", "wavelengths", "wl", "lambda", "wavelength_nm", "wavelengths_nm"]
 
@@ -66,7 +85,15 @@ public enum MATLABReader: DatasetReader {
         }
 
         let cube: CubeData
-        if layout.isPixelMajor || canPermutePixels(layout) {
+        var mappedWarnings = [String]()
+        var mapped = false
+        if file.version == .v73, let decoded = try mappedSamples(path, layout: layout) {
+            // A 7.3 file is HDF5: an uncompressed, contiguous variable is decoded from the
+            // mapped file (in place when already pixel-major float32).
+            cube = decoded.cube
+            mappedWarnings = decoded.warnings
+            mapped = true
+        } else if layout.isPixelMajor || canPermutePixels(layout) {
             // Read straight into the cube's storage; a pixel order other than row-major is
             // put right in place, one spectrum at a time.
             let storage = try SampleStorage(count: count) { out in
@@ -84,8 +111,9 @@ public enum MATLABReader: DatasetReader {
             cube = try raw.decode(UnsafeRawBufferPointer(stored), name: path).cube
         }
 
-        var warnings = layout.warnings
-        if dtype.isInteger {
+        var warnings = layout.warnings + mappedWarnings
+        // (RawLayout.decode warned of precision itself for a mapped variable.)
+        if dtype.isInteger && !mapped {
             // Integers converted by libmatio are finite: a NaN left from the fill is data it could not read.
             if cube.firstNonFinite() != nil {
                 throw file.failure("\(what) could not be read whole: the file is truncated or damaged")
