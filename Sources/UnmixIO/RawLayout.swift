@@ -107,9 +107,7 @@ public struct RawLayout: Sendable, Equatable {
             largest = convert(bytes, into: out)
         }
         var warnings = [String]()
-        if type.isInteger, type.mayLosePrecision, largest >= 16_777_216 {
-            warnings.append("\(name): \(type.rawValue) values reach \(formatNumber(Double(largest))): integers above 2^24 lose precision as float32")
-        }
+        if let warning = type.precisionWarning(largest: largest, file: name) { warnings.append(warning) }
         return DecodedCube(cube: CubeData(rows: rows, cols: cols, bands: bands, storage: storage), warnings: warnings)
     }
 

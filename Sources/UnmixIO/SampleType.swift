@@ -31,6 +31,23 @@ public enum SampleType: String, Codable, CaseIterable, Sendable {
     }
 }
 
+extension SampleType {
+    /// The warning for integers of this type read as float32 when the largest magnitude read
+    /// reaches 2²⁴ (above it, not every integer has a float32), or nil. Every reader uses this
+    /// one wording.
+    public func precisionWarning(largest: Float, file: String) -> String? {
+        guard isInteger, mayLosePrecision, largest >= 16_777_216 else { return nil }
+        return "\(file): \(rawValue) values reach \(formatNumber(Double(largest))): integers above 2^24 lose precision as float32"
+    }
+
+    /// The same, after scanning `values` for their largest magnitude (only for the types that
+    /// can lose precision).
+    public func precisionWarning(_ values: UnsafeBufferPointer<Float>, file: String) -> String? {
+        guard isInteger, mayLosePrecision else { return nil }
+        return precisionWarning(largest: values.reduce(Float(0)) { Swift.max($0, abs($1)) }, file: file)
+    }
+}
+
 /// The order of the bytes of a multi-byte sample.
 public enum ByteOrder: String, Codable, Sendable {
     case little, big

@@ -139,14 +139,10 @@ public enum HyperSpyReader: DatasetReader {
             let decoded = try layout.decode(mapped.bytes, file: mapped, name: path)
             return (decoded.cube, dtype, decoded.warnings)
         }
-        var largest: Float = 0
+        var warnings = [String]()
         let values = try SampleStorage(count: count) { buffer in
             try experiment.data.readFloats(into: buffer)
-            if dtype.isInteger, dtype.mayLosePrecision { largest = buffer.reduce(0) { Swift.max($0, abs($1)) } }
-        }
-        var warnings = [String]()
-        if largest > 16_777_216 {
-            warnings.append("\(path): \(dtype.rawValue) counts up to \(formatNumber(Double(largest))) exceed 2^24 and lose precision as float32")
+            if let warning = dtype.precisionWarning(UnsafeBufferPointer(buffer), file: path) { warnings.append(warning) }
         }
         return (CubeData(rows: rows, cols: cols, bands: bands, storage: values), dtype, warnings)
     }

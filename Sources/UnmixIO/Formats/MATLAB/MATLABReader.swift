@@ -118,12 +118,7 @@ public enum MATLABReader: DatasetReader {
             if cube.firstNonFinite() != nil {
                 throw file.failure("\(what) could not be read whole: the file is truncated or damaged")
             }
-            if dtype.mayLosePrecision {
-                let largest = cube.withUnsafeValues { $0.reduce(Float(0)) { Swift.max($0, abs($1)) } }
-                if largest > 16_777_216 {
-                    warnings.append("\(path): \(dtype.rawValue) counts up to \(formatNumber(Double(largest))) exceed 2^24 and lose precision as float32")
-                }
-            }
+            if let warning = cube.withUnsafeValues({ dtype.precisionWarning($0, file: path) }) { warnings.append(warning) }
         }
         let (truth, truthWarnings) = try MATLABTruth.read(layout, file: file)
         warnings += truthWarnings
