@@ -38,7 +38,7 @@ enum DemoCommand {
         let status = try CompareCommand.run(compare, registry)
         if let out = args.value("--out") {
             try OutputDirectory.write(out) { dir in try data.write(to: dir.appendingPathComponent("data")) }
-            print("\nwrote the data, every run and report.html to \(out)")
+            print("\nwrote the data, every run and report.html to \(out): open \(URL(fileURLWithPath: out).appendingPathComponent("report.html").path) in a browser")
         }
         return status
     }
