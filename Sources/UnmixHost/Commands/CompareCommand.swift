@@ -196,7 +196,6 @@ struct Comparison {
     }
 
     func report(_ summaries: [PluginSummary]) -> [String: Any?] {
-        let cube = input.cube
         var out: [String: Any?] = [
             "input": input.report,
             "r": r, "seed": seed, "repeat": repeatCount, "truth": input.truth?.source,
