@@ -15,8 +15,7 @@ public final class AtomicFile {
 
     public init(_ path: String) throws {
         self.path = path
-        let url = URL(fileURLWithPath: path)
-        temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        temporary = Self.temporarySibling(of: path)
         fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw UnmixError("cannot write \(path): \(errnoText())") }
     }
@@ -79,6 +78,27 @@ public final class AtomicFile {
     /// describes an old data file); the ones not committed yet are dropped on failure.
     public static func commit(_ files: [AtomicFile]) throws {
         for file in files { try file.commit() }
+    }
+
+    /// A hidden, unused name in the folder of `path`, for its temporary file.
+    static func temporarySibling(of path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+    }
+
+    /// The same guarantee for a file that a library writes by name (libhdf5, libmatio):
+    /// `body` writes the temporary path it is given, which is then renamed over `path`; when
+    /// `body` throws, the temporary file is removed and `path` is untouched.
+    public static func replace(_ path: String, _ body: (_ temporary: String) throws -> Void) throws {
+        let temporary = temporarySibling(of: path)
+        do {
+            try body(temporary)
+            guard rename(temporary, path) == 0 else { throw UnmixError("cannot write \(path): \(errnoText())") }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
     }
 
     /// Closes the file and renames it over `path`.

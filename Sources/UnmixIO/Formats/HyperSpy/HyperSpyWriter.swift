@@ -86,16 +86,7 @@ public enum HyperSpyWriter {
 
     /// Writes `signals` into a temporary file beside `path`, then renames it over `path`.
     static func writeAtomically(_ signals: [Signal], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp").path
-        do {
-            try writeFile(signals, to: temporary, reportedAs: path)
-            guard rename(temporary, path) == 0 else { throw UnmixError("cannot write \(path): \(errnoText())") }
-        } catch {
-            unlink(temporary)
-            throw error
-        }
+        try AtomicFile.replace(path) { temporary in try writeFile(signals, to: temporary, reportedAs: path) }
     }
 
     /// Writes the whole file; every HDF5 handle is closed when this returns.

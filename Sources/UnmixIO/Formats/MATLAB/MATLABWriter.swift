@@ -28,10 +28,7 @@ public enum MATLABWriter {
         }
         if let truth = dataset.truth { try truth.validate(pixels: pixels, bands: bands) }
 
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
-        do {
+        try AtomicFile.replace(path) { temporary in
             let file = try MatFile.create(temporary, version: version == .v5 ? .v5 : .v73)
             try cube.withUnsafeValues { y in
                 guard let base = y.baseAddress else { return }
@@ -52,12 +49,6 @@ public enum MATLABWriter {
                 try scalar("p", Double(truth.r), file: file)
             }
             try file.close()
-            guard rename(temporary, path) == 0 else {
-                throw UnmixError("cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            unlink(temporary)
-            throw error
         }
     }
 

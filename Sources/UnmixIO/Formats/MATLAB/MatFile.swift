@@ -54,16 +54,11 @@ final class MatFile {
     /// The error of this file: `"<path>: <what>"`.
     func failure(_ what: String) -> UnmixError { UnmixError("\(path): \(what)") }
 
-    /// Turns off HDF5's printing of its error stack on this thread (libmatio reads 7.3 files
-    /// through HDF5, which by default prints every error it meets to stderr; the failure
-    /// reaches the user as one `UnmixError` line instead). HDF5 keeps the setting per thread.
-    private static func silenceHDF5() {
-        H5Eset_auto2(hid_t(0) /* H5E_DEFAULT */, nil, nil)
-    }
-
     /// Opens `path` for reading. Only regular files are opened.
     static func open(_ path: String) throws -> MatFile {
-        silenceHDF5()
+        // libmatio reads 7.3 files through HDF5, whose error printing goes off on this thread:
+        // a failure reaches the user as one `UnmixError` line.
+        try HDF5.prepare(path)
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw UnmixError("cannot read \(path): \(String(cString: strerror(errno)))")
@@ -104,7 +99,7 @@ final class MatFile {
         case .v5: ft = MAT_FT_MAT5
         case .v4: throw UnmixError("cannot write \(path): MATLAB 4 files are not written")
         }
-        silenceHDF5()
+        try HDF5.prepare(path)
         guard let handle = Mat_CreateVer(path, nil, ft) else {
             throw UnmixError("cannot write \(path): libmatio could not create a MATLAB \(version.name) file there")
         }

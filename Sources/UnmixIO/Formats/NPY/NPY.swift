@@ -182,18 +182,9 @@ public enum NPY {
 
     /// Writes `data` to a temporary sibling of `url`, then renames it over `url`.
     static func writeAtomically(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do {
-            try data.write(to: temporary)
-        } catch {
-            throw UnmixError("cannot write \(url.path): \(oneLineReason(error))")
-        }
-        if rename(temporary.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw UnmixError("cannot write \(url.path): \(reason)")
-        }
+        let file = try AtomicFile(url.path)
+        try data.withUnsafeBytes { try file.write($0) }
+        try file.commit()
     }
 
     public static func pythonTuple(_ shape: [Int]) -> String {
