@@ -272,7 +272,7 @@ struct Comparison {
         }
         return Report(
             title: "unmix compare — \(input.dataset.title.isEmpty ? input.path : input.dataset.title)", command: command,
-            input: ReportBuilder.inputFields(input), table: tableCells(summaries), tableNotes: notes,
+            input: [Report.Field("file", input.path)] + ReportBuilder.inputFields(input), table: tableCells(summaries), tableNotes: notes,
             truth: input.truth.map { ReportBuilder.truth($0, bands: cube.bands, pixels: cube.pixels) }, results: results,
             columns: ReportBuilder.columns(input, r: r), signalAxis: input.signalAxis, rowAxis: input.dataset.rowAxis,
             colAxis: input.dataset.colAxis, profile: profile,

@@ -24,29 +24,10 @@ enum InspectCommand {
             print(jsonText(report))
             return 0
         }
-        func axisLine(_ a: Axis, _ noun: String = "pixel") -> String {
-            "\(a.name.isEmpty ? "(unnamed)" : a.name): \(a.summary(counting: noun))"
-        }
-        var rows: [(String, String)] = [
-            ("format", d.format),
-            ("title", d.title.isEmpty ? "(none)" : d.title),
-            ("shape", "\(d.cube.rows) × \(d.cube.cols) pixels × \(d.cube.bands) channels (rows × columns × signal)"),
-            ("dtype", d.dtype.rawValue + (d.dtype == .float32 ? "" : ", read as float32")
-                + (d.cube.storage.isMapped ? " (used in place from the file)" : "")),
-            ("signal", axisLine(d.signalAxis, "channel")),
-            ("rows", axisLine(d.rowAxis)),
-            ("columns", axisLine(d.colAxis)),
-            ("truth", d.truth.map { t in
-                "R = \(t.r) endmembers and their abundances, from \(t.source)" + (t.names.map { " (\($0.joined(separator: ", ")))" } ?? "")
-            } ?? "none"),
-        ]
-        if !input.selection.isEmpty {
-            let r = input.region
-            rows.append(("selection", "rows \(r.rows.lowerBound)..<\(r.rows.upperBound), columns \(r.cols.lowerBound)..<\(r.cols.upperBound), "
-                + "channels \(r.channels.lowerBound)..<\(r.channels.upperBound) of \(input.fileShape.map(String.init).joined(separator: " × "))"))
-        }
         print(input.path)
-        for (key, value) in rows { print("  " + key.padding(toLength: 10, withPad: " ", startingAt: 0) + value) }
+        for field in ReportBuilder.inputFields(input) {
+            print("  " + field.key.padding(toLength: 13, withPad: " ", startingAt: 0) + field.value)
+        }
         return 0
     }
 }

@@ -133,7 +133,7 @@ func singleRunReport(title: String, command: [String], input: Input, label: Stri
     }
     let reference = truth?.endmembers
     return Report(
-        title: title, command: command, input: ReportBuilder.inputFields(input),
+        title: title, command: command, input: [Report.Field("file", input.path)] + ReportBuilder.inputFields(input),
         table: Report.Table(header: header, rows: [row], rightAligned: Set(1..<header.count)),
         tableNotes: score == nil ? [] : ["SAD: mean spectral angle to the matched true endmembers; NMSE: mean ‖Z − Ẑ‖²/‖Z‖² of the matched abundance maps."],
         truth: truth.map { ReportBuilder.truth($0, bands: cube.bands, pixels: cube.pixels) },

@@ -40,25 +40,31 @@ enum ReportBuilder {
         }
     }
 
-    /// The input table of the report.
+    /// How the input was read, one field a line: what `inspect` prints and the report's input
+    /// table shows (after the file's path).
     static func inputFields(_ input: Input) -> [Report.Field] {
         let d = input.dataset
+        func axis(_ a: Axis, _ noun: String) -> String { "\(a.name.isEmpty ? "(unnamed)" : a.name): \(a.summary(counting: noun))" }
         var fields = [
-            Report.Field("file", input.path),
             Report.Field("format", d.format),
             Report.Field("title", d.title.isEmpty ? "(none)" : d.title),
-            Report.Field("shape", "\(input.cube.rows) × \(input.cube.cols) pixels × \(input.cube.bands) channels"
-                + (input.selection.isEmpty ? "" : " (of \(input.fileShape.map(String.init).joined(separator: " × ")))")),
-            Report.Field("sample type", d.dtype.rawValue),
-            Report.Field("signal axis", "\(d.signalAxis.name): \(d.signalAxis.summary)"),
-            Report.Field("navigation", "\(d.rowAxis.name): \(d.rowAxis.summary(counting: "pixel")); \(d.colAxis.name): \(d.colAxis.summary(counting: "pixel"))"),
+            Report.Field("shape", "\(input.cube.rows) × \(input.cube.cols) pixels × \(input.cube.bands) channels (rows × columns × signal)"),
+            Report.Field("sample type", d.dtype.rawValue + (d.dtype == .float32 ? "" : ", read as float32")
+                + (d.cube.storage.isMapped ? " (used in place from the file)" : "")),
+            Report.Field("signal", axis(d.signalAxis, "channel")),
+            Report.Field("rows", axis(d.rowAxis, "pixel")),
+            Report.Field("columns", axis(d.colAxis, "pixel")),
+            Report.Field("truth", input.truth.map { t in
+                "R = \(t.r) endmembers and their abundances, from \(t.source)" + (t.names.map { " (\($0.joined(separator: ", ")))" } ?? "")
+            } ?? "none"),
         ]
         if !input.selection.isEmpty {
             let r = input.region
-            fields.append(Report.Field("selection", [input.selection.range.map { "--range \($0.text)" }, input.selection.roi.map { "--roi \($0.text)" }]
-                .compactMap { $0 }.joined(separator: " ") + " → rows \(r.rows.lowerBound)..<\(r.rows.upperBound), columns \(r.cols.lowerBound)..<\(r.cols.upperBound), channels \(r.channels.lowerBound)..<\(r.channels.upperBound)"))
+            let options = [input.selection.range.map { "--range \($0.text)" }, input.selection.roi.map { "--roi \($0.text)" }]
+            fields.append(Report.Field("selection", options.compactMap { $0 }.joined(separator: " ")
+                + " → rows \(r.rows.lowerBound)..<\(r.rows.upperBound), columns \(r.cols.lowerBound)..<\(r.cols.upperBound), "
+                + "channels \(r.channels.lowerBound)..<\(r.channels.upperBound) of \(input.fileShape.map(String.init).joined(separator: " × "))"))
         }
-        fields.append(Report.Field("ground truth", input.truth.map { "R = \($0.r), from \($0.source)" } ?? "none"))
         return fields
     }
 
