@@ -32,7 +32,13 @@ public enum HyperSpyReader: DatasetReader {
         guard recognizes(mapped.head(HyperSpyFormat.signature.count), path: path) == true else {
             throw UnmixError("\(path): not an HDF5 file (no HDF5 signature at its start)")
         }
+        // libhdf5 1.10.8 crashes on some corruptions it does not detect: the checks of
+        // Internals/HDF5 refuse them first (global heaps and the root group index here, the
+        // signal's dataset before its samples are read).
         try HDF5Precheck.check(mapped.bytes, file: path)
+        if let problem = HDF5RootIndex.problem(mapped.bytes, name: path) {
+            throw UnmixError("\(path): a damaged HDF5 file: \(problem)")
+        }
         let file = try HDF5File.open(path)
         let (version, versionText) = try formatVersion(file)
         var warnings = [String]()
@@ -75,6 +81,9 @@ public enum HyperSpyReader: DatasetReader {
         }
         warnings += experiment.notes
 
+        if let problem = HDF5DatasetGuard.problem(file.id, "Experiments/\(experiment.name)/data", fileSize: mapped.bytes.count) {
+            throw UnmixError("\(path): 'Experiments/\(experiment.name)/data' is damaged: \(problem)")
+        }
         let (cube, dtype, decodeWarnings) = try samples(of: experiment, mapped: mapped, path: path)
         warnings += decodeWarnings
         let axes = experiment.axes

@@ -31,7 +31,7 @@ final class MatFile {
     let size: Int
     private var handle: OpaquePointer?
     /// The datasets of a 7.3 file that HDF5 must not be asked to read, with the reason
-    /// (`MatHDF5Guard`).
+    /// (`HDF5DatasetGuard`).
     private var damaged: [String: String] = [:]
 
     /// At most this many variables are listed (a corrupt file cannot make the listing endless).
@@ -69,10 +69,10 @@ final class MatFile {
         var damaged = [String: String]()
         if head.count == 128, head[124] == 0x00, head[125] == 0x02, head[126] == UInt8(ascii: "I") {
             let mapped = try MappedFile(path)
-            if let problem = MatHDF5GroupIndex.problem(mapped.bytes, name: path) {
+            if let problem = HDF5RootIndex.problem(mapped.bytes, name: path) {
                 throw UnmixError("\(path): a damaged MATLAB 7.3 (HDF5) file: \(problem)")
             }
-            damaged = MatHDF5Guard.damagedDatasets(path, fileSize: Int(info.st_size))
+            damaged = HDF5DatasetGuard.damagedDatasets(path, fileSize: Int(info.st_size))
         }
         guard let handle = Mat_Open(path, Int32(MAT_ACC_RDONLY.rawValue)) else {
             throw UnmixError("\(path): not a MAT file libmatio can open (its header is not that of MATLAB 4, 5 or 7.3, or the file is damaged)")

@@ -1,15 +1,16 @@
-/// A check of the root group's index of a MATLAB 7.3 file, read from the bytes themselves
-/// before HDF5 opens the file.
+/// A check of the root group's index of an HDF5 file (a MATLAB 7.3 or a HyperSpy file), read
+/// from the bytes themselves before HDF5 opens the file.
 ///
-/// MATLAB writes 7.3 files with a version 0 superblock and an old-style root group: a
+/// MATLAB (and h5py, which HyperSpy writes with) write a version 0 superblock and an old-style root group: a
 /// version 1 B-tree ("TREE" nodes) over symbol table nodes ("SNOD") and a local heap ("HEAP").
 /// HDF5 1.10.8 follows a damaged node's address without checking its signature, and copies
 /// past its metadata buffer (a segmentation fault in `H5F__accum_read` under `H5Gget_info`,
 /// which libmatio's `Mat_Open` calls; found by mutating the fixtures). Later HDF5 releases
 /// refuse such nodes ("wrong B-tree signature", "bad symbol table node signature"); this check
-/// does the same for the root group, which is all libmatio lists. Files of later superblock
+/// does the same for the root group, which is all libmatio lists and where a HyperSpy file's
+/// walk starts. Files of later superblock
 /// versions or with a root group that is not cached in the superblock are left to HDF5.
-struct MatHDF5GroupIndex {
+struct HDF5RootIndex {
     private var cursor: ByteCursor
     private var offsetSize = 8
     private var lengthSize = 8
@@ -23,7 +24,7 @@ struct MatHDF5GroupIndex {
 
     /// What is wrong with the root group index of the HDF5 file in `bytes`, or nil.
     static func problem(_ bytes: UnsafeRawBufferPointer, name: String) -> String? {
-        var check = MatHDF5GroupIndex(cursor: ByteCursor(bytes, name: name))
+        var check = HDF5RootIndex(cursor: ByteCursor(bytes, name: name))
         do {
             return try check.run()
         } catch let error as UnmixError {
@@ -133,7 +134,7 @@ struct MatHDF5GroupIndex {
 
     private mutating func checkTree(_ address: UInt64, level expected: Int?, depth: Int) throws -> String? {
         visited += 1
-        guard visited <= MatHDF5GroupIndex.maximumNodes, depth <= 64 else { return "its root group index is too deep or too large" }
+        guard visited <= HDF5RootIndex.maximumNodes, depth <= 64 else { return "its root group index is too deep or too large" }
         guard try node(address, "TREE") else { return "its root group index node at \(address) has no TREE signature" }
         let type = try cursor.integer(UInt8.self), level = Int(try cursor.integer(UInt8.self))
         let entries = Int(try cursor.integer(UInt16.self))

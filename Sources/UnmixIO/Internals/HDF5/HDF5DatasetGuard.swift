@@ -1,15 +1,17 @@
 import CHDF5
 
-/// Checks of a MATLAB 7.3 file's datasets, made with HDF5 before libmatio reads them.
+/// Checks of an HDF5 file's datasets, made with HDF5's own calls before their samples are
+/// read: the variables of a MATLAB 7.3 file (before libmatio reads them) and a HyperSpy
+/// signal's `data`.
 ///
-/// libmatio reads 7.3 files through HDF5, and Debian's HDF5 1.10.8 trusts two things a
+/// Debian's HDF5 1.10.8 trusts two things a
 /// damaged file can lie about: a compact dataset's stored size and a datatype's size. Reading
 /// such a dataset overruns a buffer inside `H5Dread` (found by mutating the fixtures: a
 /// segmentation fault in `H5VM_memcpyvv`, called from `H5D__contig_read` /
 /// `H5D__scatgath_read`). Later HDF5 releases refuse both when the dataset is opened; this
 /// guard makes the same checks, and those of contiguous data against the file's end, so that
-/// the reader refuses the variable instead of calling libmatio on it.
-enum MatHDF5Guard {
+/// the reader refuses the dataset instead of reading it.
+enum HDF5DatasetGuard {
     /// The root datasets of the HDF5 file at `path` that must not be read, with the reason;
     /// empty when HDF5 cannot open the file (libmatio then refuses it itself).
     static func damagedDatasets(_ path: String, fileSize: Int) -> [String: String] {
@@ -74,8 +76,9 @@ enum MatHDF5Guard {
         return nil
     }
 
-    /// What is wrong with dataset `name` of `file`, or nil (also for links that are not datasets).
-    private static func problem(_ file: hid_t, _ name: String, fileSize: Int) -> String? {
+    /// What is wrong with dataset `name` (a path from the root) of `file`, or nil (also for
+    /// links that are not datasets).
+    static func problem(_ file: hid_t, _ name: String, fileSize: Int) -> String? {
         let dataset = H5Dopen2(file, name, 0)
         guard dataset >= 0 else { return nil }
         defer { H5Dclose(dataset) }
@@ -85,7 +88,7 @@ enum MatHDF5Guard {
         let typeClass = H5Tget_class(type)
         guard typeClass == H5T_INTEGER || typeClass == H5T_FLOAT else { return nil }
         let size = H5Tget_size(type)
-        guard [1, 2, 4, 8].contains(size) else { return "its \(size)-byte numbers are no MATLAB class" }
+        guard [1, 2, 4, 8].contains(size) else { return "its \(size)-byte numbers are no standard integer or float" }
         let precision = Int(H5Tget_precision(type)), offset = Int(H5Tget_offset(type))
         guard offset >= 0, precision > 0, precision + offset <= 8 * size else {
             return "its datatype declares \(precision) bits at bit \(offset) of \(size) bytes"
