@@ -74,14 +74,15 @@ enum ApplyCommand {
         let score = scoreReport(input, result)
         report["metrics"] = score?.entry
         let json = jsonText(report)
+        let parameters = model.parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let page = singleRunReport(
             title: "unmix apply \(d.id) — \(input.dataset.title.isEmpty ? input.path : input.dataset.title)",
             command: ["unmix", "apply"] + args.words.filter { $0 != "--in-process" }, input: input, label: d.id,
             details: [Report.Field("version", d.version), Report.Field("model", modelPath), Report.Field("seed", String(model.seed))]
-                + model.parameters.sorted { $0.key < $1.key }.map { Report.Field($0.key, $0.value) },
+                + parameters.map { Report.Field($0.0, $0.1) },
             result: result, seed: model.seed, fitted: false, profile: try ReportBuilder.profile(args))
         try writeRunFolder(out, result, input: input, json: json, report: page,
-                           provenance: provenance(pluginID: d.id, version: d.version, parameters: model.parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                           provenance: provenance(pluginID: d.id, version: d.version, parameters: parameters,
                                                   seed: model.seed, r: model.r, input: input,
                                                   command: ["unmix", "apply"] + args.words.filter { $0 != "--in-process" }, model: modelPath))
         if args.flag("--json") {

@@ -60,9 +60,11 @@ enum RunCommand {
                                                verbose: args.flag("--verbose"))
         let cube = plan.input.cube
         let d = plan.plugin.descriptor
+        // The parameter values as users write them, in the table's order.
+        let parameters = zip(d.parameters, plan.values).map { ($0.id, $0.format($1)) }
         var report: [String: Any?] = [
             "plugin": ["id": d.id, "name": d.name, "version": d.version, "path": plan.plugin.path],
-            "parameters": Dictionary(uniqueKeysWithValues: zip(d.parameters, plan.values).map { ($0.id, $0.format($1)) }),
+            "parameters": Dictionary(uniqueKeysWithValues: parameters),
             "seed": plan.seed, "r": plan.r,
             "input": plan.input.report,
             "fit_seconds": result.fitSeconds, "abundances_seconds": result.abundanceSeconds,
@@ -71,20 +73,19 @@ enum RunCommand {
         let score = scoreReport(plan.input, result)
         report["metrics"] = score?.entry
         let json = jsonText(report)
-        let parameters = zip(d.parameters, plan.values).map { Report.Field($0.id, $0.format($1)) }
         let page = args.flag("--no-report") ? nil : singleRunReport(
             title: "unmix run \(d.id) — \(plan.input.dataset.title.isEmpty ? plan.input.path : plan.input.dataset.title)",
             command: ["unmix", "run"] + args.words.filter { $0 != "--in-process" }, input: plan.input, label: d.id,
-            details: [Report.Field("version", d.version), Report.Field("seed", String(plan.seed))] + parameters,
+            details: [Report.Field("version", d.version), Report.Field("seed", String(plan.seed))] + parameters.map { Report.Field($0.0, $0.1) },
             result: result, seed: plan.seed, fitted: true, profile: try ReportBuilder.profile(args))
         try writeRunFolder(out, result, input: plan.input, json: json, report: page,
-                           provenance: provenance(pluginID: d.id, version: d.version, parameters: parameters.map { ($0.key, $0.value) },
+                           provenance: provenance(pluginID: d.id, version: d.version, parameters: parameters,
                                                   seed: plan.seed, r: plan.r, input: plan.input,
                                                   command: ["unmix", "run"] + args.words.filter { $0 != "--in-process" }))
         if let modelPath {
             let state = try instance.saveState() ?? []
             let model = ModelFile(pluginID: d.id, pluginVersion: d.version, values: plan.values,
-                                  parameters: Dictionary(uniqueKeysWithValues: zip(d.parameters, plan.values).map { ($0.id, $0.format($1)) }),
+                                  parameters: Dictionary(uniqueKeysWithValues: parameters),
                                   seed: plan.seed, bands: cube.bands, r: plan.r, endmembers: result.endmembers, state: state,
                                   signalAxis: plan.input.signalAxis, selection: plan.input.selection)
             try OutputDirectory.writeFile(modelPath, model.encoded())
