@@ -108,7 +108,7 @@ public func reconstructionRMSE<C: RandomAccessCollection>(cube: C, pixels: Int, 
                           pixels: count, r: r, endmembers: endmembers, bands: bands, into: &model)
         }
         for i in 0..<(count * bands) {
-            let d = Double(cube[start * bands + i]) - Double(model[i])
+            let d = Double(cube[cube.startIndex + start * bands + i]) - Double(model[i])
             sum += d * d
         }
         start += count
