@@ -1,5 +1,5 @@
 /*
- * unmix.h — the unmix plugin ABI, version 1.1.
+ * unmix.h — the unmix plugin ABI, version 1.2.
  *
  * This header is the whole contract between the `unmix` host and a plugin. A plugin written in
  * any language that can export a C function works, provided it follows this text. Nothing else
@@ -77,7 +77,7 @@ extern "C" {
 #endif
 
 #define UNMIX_ABI_MAJOR 1
-#define UNMIX_ABI_MINOR 1
+#define UNMIX_ABI_MINOR 2
 
 /* The symbol every plugin exports. */
 #define UNMIX_ENTRY_SYMBOL "unmix_plugin_entry"
@@ -158,8 +158,12 @@ typedef struct unmix_param_info {
 enum {
     UNMIX_CAP_SPATIAL = 1 << 0,     /* uses the rows x cols layout, not just the pixel list */
     UNMIX_CAP_STOCHASTIC = 1 << 1,  /* results depend on the seed given to `set_params` */
-    UNMIX_CAP_STATE = 1 << 2,       /* offers the UNMIX_EXT_STATE extension */
-    UNMIX_CAP_PROGRESS = 1 << 3     /* reports progress and honours `should_cancel` */
+    UNMIX_CAP_STATE = 1 << 2,       /* offers UNMIX_EXT_STATE_2 (or, before 1.2, UNMIX_EXT_STATE) */
+    UNMIX_CAP_PROGRESS = 1 << 3,    /* reports progress and honours `should_cancel` */
+    /* Promises about every abundance the plugin writes (since 1.2); the host checks them and
+     * refuses a result that breaks one (tolerance 1e-3 on the sum). */
+    UNMIX_CAP_ABUNDANCES_NONNEGATIVE = 1 << 4, /* every abundance >= 0 */
+    UNMIX_CAP_ABUNDANCES_SUM_TO_ONE = 1 << 5   /* each pixel's R abundances sum to 1 */
 };
 
 typedef struct unmix_descriptor {
@@ -293,6 +297,26 @@ typedef struct unmix_state_ext {
      * `bytes` is only read during the call. [instance] */
     unmix_status (*load)(unmix_instance_t *instance, const void *bytes, size_t size);
 } unmix_state_ext_t;
+
+/* Version 2 of the state extension (since 1.2): the same save and load, and the shape of the
+ * model the instance holds, so that a host can check a restored model against what it expects
+ * before it sizes a buffer. A plugin declaring UNMIX_CAP_STATE should offer this one; the unmix
+ * host still accepts "unmix.state/1" from older plugins, with fewer checks. */
+#define UNMIX_EXT_STATE_2 "unmix.state/2"
+
+typedef struct unmix_state2_ext {
+    /* As in unmix_state_ext_t. [after fit] */
+    unmix_status (*save)(unmix_instance_t *instance, unmix_write_fn write, void *context);
+
+    /* As in unmix_state_ext_t; bytes that are not exactly what `save` wrote (truncated, altered
+     * or from another plugin) fail with UNMIX_ERR_INVALID_ARGUMENT. [instance] */
+    unmix_status (*load)(unmix_instance_t *instance, const void *bytes, size_t size);
+
+    /* The number of endmembers and of bands of the fitted or restored model: what `abundances`
+     * will write per pixel and the bands it expects. UNMIX_ERR_BAD_STATE before any fit or
+     * load. [after fit] */
+    unmix_status (*model_shape)(const unmix_instance_t *instance, uint32_t *r, uint32_t *bands);
+} unmix_state2_ext_t;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Host extension: the signal axis (since 1.1)                                                */
