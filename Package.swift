@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "CUnmix", path: "SDK/include", publicHeadersPath: "."),
         .systemLibrary(name: "CLapack", path: "SDK/CLapack"),
         .systemLibrary(name: "CLTDL", path: "Sources/CLTDL"),
+        // Linux calls Swift's Glibc module does not reach (memfd_create, prctl).
+        .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
         .systemLibrary(name: "CMatio", path: "Sources/CMatio", pkgConfig: "matio"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
@@ -46,11 +48,11 @@ let package = Package(
 
         // MARK: - Host
         // The data layer: one reader per file format, the dataset, its axes and selection.
-        .target(name: "UnmixIO", dependencies: ["CUnmix", "CHDF5", "CMatio"], path: "Sources/UnmixIO",
+        .target(name: "UnmixIO", dependencies: ["CUnmix", "CSystem", "CHDF5", "CMatio"], path: "Sources/UnmixIO",
                 exclude: ["README.md"]),
         // The report people look at: report.html with its charts and maps, fed by typed values.
         .target(name: "UnmixReport", dependencies: ["UnmixIO", "CPNG"], path: "Sources/UnmixReport", exclude: ["README.md"]),
-        .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "UnmixNumerics", "UnmixIO", "UnmixReport"], path: "Sources/UnmixHost"),
+        .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "CSystem", "UnmixNumerics", "UnmixIO", "UnmixReport"], path: "Sources/UnmixHost"),
         .executableTarget(name: "unmix", dependencies: ["UnmixHost"], path: "Sources/unmix"),
         .executableTarget(name: "UnmixBench", dependencies: ["UnmixHost", "UnmixNumerics"], path: "Benchmarks/UnmixBench"),
         .executableTarget(name: "ReaderBench", dependencies: ["UnmixHost"], path: "Benchmarks/ReaderBench"),

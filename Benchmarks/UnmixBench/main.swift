@@ -113,15 +113,19 @@ for preset in options.presets {
     let data = SyntheticDataset.generate(preset, seed: 0)
     let dir = tmp.appendingPathComponent(preset.rawValue)
     try data.write(to: dir)
-    let cube = CubeData(rows: data.rows, cols: data.cols, bands: data.bands, values: data.cube)
-    let truth = GroundTruth(r: data.r, endmembers: data.endmembers, abundances: data.abundances, source: dir.path)
+    let input = try Input.open(dir.path)
+    let cube = input.cube
+    let truth = input.truth!
     for plugin in plugins {
         let mine = settings[plugin.descriptor.id] ?? []
         var fit = [Double](), total = [Double](), sads = [Double]()
         var failure: String?
         for i in 0..<options.repeatCount {
             do {
-                let (result, _) = try runPlugin(plugin, cube: cube, r: data.r, values: resolveParameters(plugin.descriptor, settings: mine), seed: UInt64(i))
+                // parse → resolve → run: the same typed request and worker as `unmix run`.
+                let request = RunRequest(plugin: plugin, values: try resolveParameters(plugin.descriptor, settings: mine),
+                                         seed: UInt64(i), r: data.r, input: input)
+                let result = try Runner.run(request).result
                 fit.append(result.fitSeconds)
                 total.append(result.fitSeconds + result.abundanceSeconds)
                 sads.append(Score(truth: truth, result: result, pixels: cube.pixels, bands: cube.bands).sadMean)

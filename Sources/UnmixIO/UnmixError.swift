@@ -8,6 +8,10 @@ public struct UnmixError: Error, CustomStringConvertible, Equatable {
         case failure = 1
         /// The command line itself is wrong: exit status 2.
         case usage = 2
+        /// Stopped by SIGINT (Ctrl-C): exit status 130, as a shell reports it.
+        case interrupted = 130
+        /// Stopped by SIGTERM: exit status 143.
+        case terminated = 143
     }
     public var kind: Kind
     public var message: String

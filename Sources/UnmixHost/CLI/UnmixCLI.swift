@@ -48,6 +48,7 @@ public enum UnmixCLI {
     }
 
     static func dispatch(_ arguments: [String]) throws -> Int32 {
+        if arguments == [Worker.command] { return WorkerMain.run() }
         guard let name = arguments.first else {
             print(help, terminator: "")
             return 2
@@ -72,7 +73,7 @@ public enum UnmixCLI {
             print(command.spec.help, terminator: "")
             return 0
         }
-        installCancelHandler()
+        Interrupts.install()
         if !command.needsPlugins { return name == "inspect" ? try InspectCommand.run(args) : try SynthCommand.run(args) }
         let registry = PluginRegistry.discover(.standard(explicit: args.all("--plugin-path")))
         switch name {

@@ -15,16 +15,19 @@ enum ApplyCommand {
         options: [
             InputOptions.shape,
             OptionSpec(["--roi"], value: "R0:R1,C0:C1", help: "Unmix only these rows and columns (default: the model's selection)."),
-            OptionSpec(["--out"], value: "DIR", help: "Folder to write (created if needed)."),
-            OptionSpec(["--json"], help: "Print run.json on stdout instead of a summary."),
+            RunOptions.out,
+            RunOptions.json,
+            RunOptions.timeout,
             ReportBuilder.profileOption,
-            OptionSpec(["--in-process"], help: "Run the plugin in this process (no crash isolation).", hidden: true),
         ])
 
-    static func run(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> Int32 {
+    /// Phase two: the model read and checked, its plugin found, the input opened with the
+    /// model's selection.
+    static func resolve(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> ApplyRequest {
         guard args.positionals.count == 2 else { throw UnmixError.usage("'unmix apply' takes a MODEL file and an INPUT") }
-        let out = try args.required("--out")
+        _ = try args.required(RunOptions.out.key)
         let (modelPath, inputPath) = (args.positionals[0], args.positionals[1])
+        let limits = try RunOptions.limits(args)
         let model = try ModelFile.read(modelPath)
         guard let plugin = registry.plugins.first(where: { $0.descriptor.id == model.pluginID }) else {
             throw UnmixError("\(modelPath) was trained by plugin '\(model.pluginID)', which is not installed (see 'unmix list')")
@@ -36,60 +39,54 @@ enum ApplyCommand {
         guard model.values.count == d.parameters.count else {
             throw UnmixError("\(modelPath) holds \(model.values.count) parameter values; \(d.id) \(d.version) has \(d.parameters.count)")
         }
+        for (p, v) in zip(d.parameters, model.values) {
+            if let problem = p.problem(with: v) { throw UnmixError("\(modelPath): \(problem)") }
+        }
         var selection = model.selection
         if let roi = args.value("--roi") { selection.roi = try Selection.Region(parsing: roi) }
-        let quiet = args.flag("--in-process")
-        let input = try InputOptions.open(inputPath, args, selection: selection, child: quiet)
-        let cube = input.cube
-
-        guard cube.bands == model.bands else {
-            throw UnmixError("\(inputPath) has \(cube.bands) bands; the model in \(modelPath) was trained on \(model.bands)")
+        let input = try InputOptions.open(inputPath, args, selection: selection)
+        guard input.cube.bands == model.bands else {
+            throw UnmixError("\(inputPath) has \(input.cube.bands) bands; the model in \(modelPath) was trained on \(model.bands)")
         }
-        try validateEndmemberCount(model.r, for: cube)
+        try validateEndmemberCount(model.r, for: input.cube)
         // Both calibrated and different: the same channel numbers hold other energies.
-        if !quiet, let trained = model.signalAxis, !trained.isUncalibrated, !input.signalAxis.isUncalibrated,
+        if let trained = model.signalAxis, !trained.isUncalibrated, !input.signalAxis.isUncalibrated,
            !trained.matches(input.signalAxis) {
             writeStderr("unmix: warning: \(inputPath): its signal axis (\(input.signalAxis.summary)) differs from the one \(modelPath) was trained on (\(trained.summary))\n")
         }
-        try RunCommand.refuseOverwritingInput(out: out, input: input.path)
-        if !args.flag("--in-process") { return try RunCommand.isolated("apply", args, pluginID: d.id, outputs: [out]) }
+        return ApplyRequest(plugin: plugin, model: model, input: input, limits: limits, verbose: args.flag("--verbose"))
+    }
 
-        let instance = try PluginInstance(plugin, verbose: args.flag("--verbose"))
-        try instance.setParameters(model.values, seed: model.seed)
-        instance.setSignalAxis(input.signalAxis.isUncalibrated ? nil : input.signalAxis)
-        try instance.loadState(model.state, r: model.r)
-        let t0 = now()
-        let abundances = try instance.abundances(cube)
-        let seconds = now() - t0
-        let rmse = reconstructionRMSE(cube: cube, pixels: cube.pixels, bands: cube.bands,
-                                      endmembers: model.endmembers, abundances: abundances, r: model.r)
-        var report: [String: Any?] = [
-            "plugin": ["id": d.id, "name": d.name, "version": d.version, "path": plugin.path],
-            "model": modelPath, "parameters": model.parameters, "seed": model.seed, "r": model.r,
-            "input": input.report,
-            "abundances_seconds": seconds, "reconstruction_rmse": rmse,
-        ]
-        let result = RunResult(r: model.r, endmembers: model.endmembers, abundances: abundances, fitSeconds: 0,
-                               abundanceSeconds: seconds, rmse: rmse)
-        let score = scoreReport(input, result)
-        report["metrics"] = score?.entry
-        let json = jsonText(report)
+    static func run(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> Int32 {
+        let request = try resolve(args, registry)
+        let out = try args.required(RunOptions.out.key)
+        let modelPath = args.positionals[0]
+        try RunCommand.refuseOverwritingInput(out: out, input: request.input.path)
+        let profile = try ReportBuilder.profile(args)
+        let outcome = try Runner.apply(request)
+        let (model, input, d, result) = (request.model, request.input, request.plugin.descriptor, outcome.result)
+        let metrics = RunReport.Metrics(input, result)
+        let report = RunReport(
+            plugin: .init(id: d.id, name: d.name, version: d.version, path: request.plugin.path), model: modelPath,
+            parameters: model.parameters, seed: model.seed, r: model.r, input: InputReport(input), fitSeconds: nil,
+            abundancesSeconds: result.abundanceSeconds, reconstructionRmse: result.rmse,
+            workerPeakMemoryMib: outcome.workerPeakMiB, metrics: metrics)
         let parameters = model.parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let command = ["unmix", "apply"] + args.words
         let page = singleRunReport(
             title: "unmix apply \(d.id) — \(input.dataset.title.isEmpty ? input.path : input.dataset.title)",
-            command: ["unmix", "apply"] + args.words.filter { $0 != "--in-process" }, input: input, label: d.id,
+            command: command, input: input, label: d.id,
             details: [Report.Field("version", d.version), Report.Field("model", modelPath), Report.Field("seed", String(model.seed))]
                 + parameters.map { Report.Field($0.0, $0.1) },
-            result: result, seed: model.seed, fitted: false, profile: try ReportBuilder.profile(args))
-        try writeRunFolder(out, result, input: input, json: json, report: page,
+            result: result, seed: model.seed, fitted: false, profile: profile)
+        try writeRunFolder(out, result, input: input, json: report.json, report: page,
                            provenance: provenance(pluginID: d.id, version: d.version, parameters: parameters,
-                                                  seed: model.seed, r: model.r, input: input,
-                                                  command: ["unmix", "apply"] + args.words.filter { $0 != "--in-process" }, model: modelPath))
+                                                  seed: model.seed, r: model.r, input: input, command: command, model: modelPath))
         if args.flag("--json") {
-            print(json)
+            print(report.json)
         } else {
             print("\(d.id) \(d.version) model \(modelPath) on \(input.summary), R = \(model.r)")
-            print(String(format: "abundances %.3f s, reconstruction RMSE %.4g", seconds, rmse) + (score?.line ?? ""))
+            print(String(format: "abundances %.3f s, reconstruction RMSE %.4g", result.abundanceSeconds, result.rmse) + (metrics?.line ?? ""))
             print("wrote endmembers.npy, abundances.npy, run.json, report.html and result.hspy to \(out)")
         }
         return 0

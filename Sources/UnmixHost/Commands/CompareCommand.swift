@@ -4,8 +4,9 @@ enum CompareCommand {
     static let spec = CommandSpec(
         name: "compare", abstract: "Run several plugins on one cube, repeatedly, and compare them.",
         discussion: """
-            Each run happens in a child process (a crashing plugin cannot stop the comparison, and \
-            its peak memory is measured alone); run i uses seed SEED + i. With ground truth (a synth \
+            Each run happens in a worker process (a plugin that crashes, hangs past --timeout or \
+            returns non-finite values fails its row only, and its peak memory is measured alone); \
+            run i uses seed SEED + i. With ground truth (a synth \
             folder, or --truth DIR) each row gives the mean ± std over runs of the mean SAD (radians, \
             endmembers matched by the Hungarian algorithm) and of the mean abundance NMSE; without, \
             the reconstruction RMSE and how far the plugins' endmembers agree (a SAD matrix). A plugin \
@@ -13,12 +14,13 @@ enum CompareCommand {
             """,
         positionals: [("input", "The cube: a file or a synth folder.")],
         options: [
-            OptionSpec(["-r", "--endmembers"], value: "R", help: "Number of endmembers (default: the ground truth's, when known)."),
+            RunOptions.endmembers,
             OptionSpec(["--plugins"], value: "LIST", help: "Comma-separated plugin ids, or all (default)."),
             OptionSpec(["--truth"], value: "DIR", help: "Folder with endmembers.npy and abundances.npy to score against."),
             OptionSpec(["--repeat"], value: "N", help: "Runs per plugin (default 1)."),
             OptionSpec(["--seed"], value: "N", help: "Seed of the first run (default 0)."),
             OptionSpec(["--set"], value: "PLUGIN.KEY=VALUE", help: "Set a parameter of one plugin (repeatable).", repeatable: true),
+            OptionSpec(["--timeout"], value: "SECONDS", help: "Stop any one run that takes longer (default: no limit)."),
         ] + InputOptions.all + [
             OptionSpec(["--out"], value: "DIR", help: "Also write compare.json, report.html and every run's outputs to DIR."),
             ReportBuilder.profileOption,
@@ -32,59 +34,81 @@ enum CompareCommand {
         // Phase two: everything checked before the first run.
         let plugins = try selectPlugins(args.value("--plugins") ?? "all", registry)
         let settings = try groupPluginSettings(args.all("--set"), plugins)
+        let values = try Dictionary(uniqueKeysWithValues: plugins.map {
+            ($0.descriptor.id, try resolveParameters($0.descriptor, settings: settings[$0.descriptor.id] ?? []))
+        })
         let repeatCount = try args.integer("--repeat") ?? 1
         guard repeatCount >= 1 else { throw UnmixError.usage("--repeat must be at least 1") }
         let seed = try parseSeed(args.value("--seed"))
+        let limits = try RunOptions.limits(args)
         let input = try InputOptions.open(inputPath, args, truthFolder: args.value("--truth"))
         try refuseConstantCube(input)
-        let r = try RunCommand.endmemberCount(args, input)
+        let r = try RunOptions.endmemberCount(args, input)
         if let truth = input.truth, truth.r != r {
             throw UnmixError("R = \(r) but the ground truth has \(truth.r) endmembers")
         }
         let profile = try ReportBuilder.profile(args)
         let comparison = Comparison(input: input, r: r, seed: seed, repeatCount: repeatCount,
                                     label: args.value("--label") ?? input.path)
+        let verbose = args.flag("--verbose")
 
-        let body = { (dir: URL) throws -> [PluginSummary] in
-            var summaries = [PluginSummary]()
-            for (p, plugin) in plugins.enumerated() {
-                summaries.append(try comparison.evaluate(plugin, settings: settings[plugin.descriptor.id] ?? [],
-                                                         args: args, workDir: dir, runIndex: p * repeatCount,
-                                                         totalRuns: plugins.count * repeatCount))
-            }
-            return summaries
-        }
+        // Every finished row is kept, whatever happens to the next runs or to the output folder.
         var summaries = [PluginSummary]()
+        var stop: Error?
+        let body = { (dir: URL?) in
+            for (p, plugin) in plugins.enumerated() {
+                do {
+                    summaries.append(try comparison.evaluate(plugin, values: values[plugin.descriptor.id]!, limits: limits,
+                                                             verbose: verbose, workDir: dir, runIndex: p * repeatCount,
+                                                             totalRuns: plugins.count * repeatCount))
+                } catch {
+                    stop = error
+                    return
+                }
+            }
+        }
+        var writeError: Error?
         if let out = args.value("--out") {
-            try OutputDirectory.write(out) { dir in
-                summaries = try body(dir.appendingPathComponent("runs"))
-                let report = comparison.report(summaries)
-                try Data((jsonText(report) + "\n").utf8).write(to: dir.appendingPathComponent("compare.json"))
-                try ReportBuilder.write(comparison.htmlReport(summaries, command: ["unmix", "compare"] + args.words, profile: profile),
-                                        to: dir)
+            do {
+                try OutputDirectory.write(out) { dir in
+                    body(dir.appendingPathComponent("runs"))
+                    if let stop { throw stop }
+                    try Data((jsonText(comparison.report(summaries)) + "\n").utf8).write(to: dir.appendingPathComponent("compare.json"))
+                    try ReportBuilder.write(comparison.htmlReport(summaries, command: ["unmix", "compare"] + args.words, profile: profile),
+                                            to: dir)
+                }
+            } catch {
+                if stop == nil { writeError = error }
             }
         } else {
-            let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-compare-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-            defer { try? FileManager.default.removeItem(at: tmp) }
-            summaries = try body(tmp)
+            body(nil)
         }
         if args.flag("--json") {
             print(jsonText(comparison.report(summaries)))
-        } else {
+        } else if !summaries.isEmpty || stop == nil {
             print(comparison.table(summaries), terminator: "")
         }
+        if let stop {
+            if let e = stop as? UnmixError, e.kind == .interrupted || e.kind == .terminated {
+                let done = summaries.map(\.id).joined(separator: ", ")
+                throw UnmixError(e.message + " during the runs of \(plugins[min(summaries.count, plugins.count - 1)].descriptor.id)"
+                                 + (done.isEmpty ? "" : "; the table shows \(done)"), kind: e.kind)
+            }
+            throw stop
+        }
+        if let writeError { throw writeError }
         return summaries.allSatisfy({ $0.error == nil }) ? 0 : 1
     }
 
-    static func selectPlugins(_ list: String, _ registry: PluginRegistry) throws -> [PluginLibrary] {
+    static func selectPlugins(_ list: String, _ registry: PluginRegistry) throws -> [InstalledPlugin] {
         if list.lowercased() == "all" {
             guard !registry.plugins.isEmpty else { throw UnmixError("no plugins found (see 'unmix list')") }
             return registry.plugins
         }
-        var chosen = [PluginLibrary]()
+        var chosen = [InstalledPlugin]()
         for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             let p = try registry.find(name)
-            if !chosen.contains(where: { $0 === p }) { chosen.append(p) }
+            if !chosen.contains(where: { $0.path == p.path }) { chosen.append(p) }
         }
         guard !chosen.isEmpty else { throw UnmixError.usage("--plugins lists no plugin") }
         return chosen
@@ -119,69 +143,68 @@ struct Comparison {
     /// How the table's heading names the input.
     var label: String
 
-    /// Runs `plugin` `repeatCount` times, each in a child `unmix run`, and scores the runs.
-    /// `runIndex` runs of `totalRuns` came before (for the progress line).
-    func evaluate(_ plugin: PluginLibrary, settings: [String], args: ParsedArguments, workDir: URL,
+    /// Runs `plugin` `repeatCount` times, each in a worker, and scores the runs; with
+    /// `workDir`, writes each run's folder and its worker's stderr there. `runIndex` runs of
+    /// `totalRuns` came before (for the progress line). A failed run ends the plugin's row with
+    /// its reason; an interruption or a failure to write is thrown.
+    func evaluate(_ plugin: InstalledPlugin, values: [Double], limits: WorkerLimits, verbose: Bool, workDir: URL?,
                   runIndex: Int, totalRuns: Int) throws -> PluginSummary {
         let d = plugin.descriptor
         var summary = PluginSummary(id: d.id, version: d.version)
-        let exe = PluginSearchPath.executablePath()
         let interactive = isatty(2) != 0
+        defer { if interactive { writeStderr("\r\u{1B}[K") } }
         for i in 0..<repeatCount {
             let runSeed = seed &+ UInt64(i)
-            let dir = workDir.appendingPathComponent(d.id).appendingPathComponent("seed-\(runSeed)")
-            try FileManager.default.createDirectory(at: dir.deletingLastPathComponent(), withIntermediateDirectories: true)
-            var childArgs = ["run", d.id, input.path, "-r", String(r), "--seed", String(runSeed), "--out", dir.path,
-                             "--json", "--in-process", "--no-report"]
-            for s in settings { childArgs += ["--set", s] }
-            childArgs += InputOptions.words(args)
-            for p in args.all("--plugin-path") { childArgs += ["--plugin-path", p] }
             let prefix = "[run \(runIndex + i + 1) of \(totalRuns)] "
             if interactive { writeStderr("\r\u{1B}[K\(prefix)\(d.id) seed \(runSeed)") }
-            let logs = dir.deletingLastPathComponent()
-            let stderrPath = logs.appendingPathComponent("seed-\(runSeed).stderr").path
-            let outcome = try runChild(exe, childArgs, stdout: logs.appendingPathComponent("seed-\(runSeed).stdout").path,
-                                       stderr: stderrPath,
-                                       environment: ["SWIFT_BACKTRACE": "enable=no"].merging(
-                                           interactive ? ["UNMIX_PROGRESS_FD": "3", "UNMIX_PROGRESS_PREFIX": prefix] : [:]) { a, _ in a },
-                                       terminalFD: interactive)
-            summary.peakMemoryMiB = max(summary.peakMemoryMiB, outcome.peakMemoryMiB)
-            guard outcome.succeeded else {
-                summary.error = failureReason(outcome, stderrPath: stderrPath)
+            var runLimits = limits
+            runLimits.progressPrefix = prefix
+            let dir = workDir?.appendingPathComponent(d.id).appendingPathComponent("seed-\(runSeed)")
+            if let dir {
+                try FileManager.default.createDirectory(at: dir.deletingLastPathComponent(), withIntermediateDirectories: true)
+                runLimits.stderrPath = dir.deletingLastPathComponent().appendingPathComponent("seed-\(runSeed).stderr").path
+            } else {
+                runLimits.stderrPath = "/dev/null"
+            }
+            let request = RunRequest(plugin: plugin, values: values, seed: runSeed, r: r, input: input, limits: runLimits,
+                                     verbose: verbose)
+            let outcome: RunOutcome
+            do {
+                outcome = try Runner.run(request)
+            } catch let failure as RunFailure {
+                summary.peakMemoryMiB = max(summary.peakMemoryMiB, failure.peakMemoryMiB)
+                summary.error = failure.reason
+                break
+            } catch let error as UnmixError where error.kind == .failure {
+                summary.error = error.message.hasPrefix("\(d.id): ") ? String(error.message.dropFirst(d.id.count + 2)) : error.message
                 break
             }
-            let report = try parseJSON(Data(contentsOf: dir.appendingPathComponent("run.json")))
-            let endmembers = try NPY.read(dir.appendingPathComponent("endmembers.npy")).values
-            let abundances = try NPY.read(dir.appendingPathComponent("abundances.npy")).values
-            let result = RunResult(r: r, endmembers: endmembers, abundances: abundances,
-                                   fitSeconds: report["fit_seconds"] as? Double ?? .nan,
-                                   abundanceSeconds: report["abundances_seconds"] as? Double ?? .nan,
-                                   rmse: report["reconstruction_rmse"] as? Double ?? .nan)
+            let result = outcome.result
+            summary.peakMemoryMiB = max(summary.peakMemoryMiB, outcome.workerPeakMiB)
             summary.runs += 1
             summary.rmse.append(result.rmse)
             summary.fitSeconds.append(result.fitSeconds)
             if summary.endmembers == nil {
-                summary.endmembers = endmembers
-                summary.abundances = abundances
+                summary.endmembers = result.endmembers
+                summary.abundances = result.abundances
                 summary.firstSeed = runSeed
-                let parameters = report["parameters"] as? [String: Any] ?? [:]
-                summary.parameters = parameters.keys.sorted().map { Report.Field($0, "\(parameters[$0] ?? "")") }
+                summary.parameters = request.parameterTexts.sorted { $0.0 < $1.0 }.map { Report.Field($0.0, $0.1) }
             }
-            if let truth = input.truth {
-                let score = Score(truth: truth, result: result, pixels: input.cube.pixels, bands: input.cube.bands)
-                summary.sad.append(score.sadMean)
-                summary.nmse.append(score.nmseMean)
+            let metrics = RunReport.Metrics(input, result)
+            if let metrics {
+                summary.sad.append(metrics.sadMean)
+                summary.nmse.append(metrics.nmseMean)
+            }
+            if let dir {
+                let report = RunReport(
+                    plugin: .init(id: d.id, name: d.name, version: d.version, path: plugin.path), model: nil,
+                    parameters: Dictionary(request.parameterTexts, uniquingKeysWith: { a, _ in a }), seed: runSeed, r: r,
+                    input: InputReport(input), fitSeconds: result.fitSeconds, abundancesSeconds: result.abundanceSeconds,
+                    reconstructionRmse: result.rmse, workerPeakMemoryMib: outcome.workerPeakMiB, metrics: metrics)
+                try writeRunFolder(dir.path, result, input: input, json: report.json, report: nil, provenance: [:])
             }
         }
-        if interactive { writeStderr("\r\u{1B}[K") }
         return summary
-    }
-
-    private func failureReason(_ outcome: ChildOutcome, stderrPath: String) -> String {
-        if let s = outcome.signal { return "crashed (\(signalName(s)))" }
-        let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-        let last = text.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit status \(outcome.exitStatus ?? -1)"
-        return last.hasPrefix("unmix: error: ") ? String(last.dropFirst("unmix: error: ".count)) : last
     }
 
     /// Mean SAD between each pair of plugins' endmembers (first run each), matched by Hungarian.

@@ -11,91 +11,78 @@ enum RunCommand {
             """,
         positionals: [("name", "The plugin's id or name."), ("input", "The cube: a file or a synth folder.")],
         options: [
-            OptionSpec(["-r", "--endmembers"], value: "R", help: "Number of endmembers (default: the ground truth's, when known)."),
+            RunOptions.endmembers,
             OptionSpec(["--set"], value: "KEY=VALUE", help: "Set a plugin parameter (repeatable; see 'unmix info NAME').", repeatable: true),
-            OptionSpec(["--seed"], value: "N", help: "Seed for stochastic plugins (default 0)."),
+            RunOptions.seed,
         ] + InputOptions.all + [
-            OptionSpec(["--out"], value: "DIR", help: "Folder to write (created if needed)."),
-            OptionSpec(["--json"], help: "Print run.json on stdout instead of a summary."),
+            RunOptions.out,
+            RunOptions.json,
             OptionSpec(["--save-model"], value: "FILE", help: "Also save the trained model to FILE, for 'unmix apply'."),
+            RunOptions.timeout,
             ReportBuilder.profileOption,
-            OptionSpec(["--no-report"], help: "Write no report.html (compare's runs).", hidden: true),
-            OptionSpec(["--in-process"], help: "Run the plugin in this process (no crash isolation).", hidden: true),
         ])
 
     /// Phase two of the arguments: the plugin, its parameter values, the cube and R, all checked
     /// before anything runs.
-    struct Plan {
-        var plugin: PluginLibrary
-        var values: [Double]
-        var input: Input
-        var r: Int
-        var seed: UInt64
-    }
-
-    static func plan(_ args: ParsedArguments, _ registry: PluginRegistry, name: String, inputPath: String) throws -> Plan {
-        let plugin = try registry.find(name)
+    static func resolve(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> RunRequest {
+        guard args.positionals.count == 2 else { throw UnmixError.usage("'unmix run' takes a plugin name and an INPUT") }
+        let plugin = try registry.find(args.positionals[0])
         let values = try resolveParameters(plugin.descriptor, settings: args.all("--set"))
-        let seed = try parseSeed(args.value("--seed"))
-        let input = try InputOptions.open(inputPath, args, child: args.flag("--in-process"))
+        let seed = try parseSeed(args.value(RunOptions.seed.key))
+        let limits = try RunOptions.limits(args)
+        _ = try args.required(RunOptions.out.key)
+        let input = try InputOptions.open(args.positionals[1], args)
         try refuseConstantCube(input)
-        let r = try endmemberCount(args, input)
-        return Plan(plugin: plugin, values: values, input: input, r: r, seed: seed)
+        let r = try RunOptions.endmemberCount(args, input)
+        let saveModel = args.value("--save-model") != nil
+        if saveModel && !plugin.descriptor.canSaveState {
+            throw UnmixError("\(plugin.descriptor.id) cannot save its model (it lacks the unmix.state extension)")
+        }
+        return RunRequest(plugin: plugin, values: values, seed: seed, r: r, input: input, limits: limits,
+                          saveState: saveModel, verbose: args.flag("--verbose"))
     }
 
     static func run(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> Int32 {
-        guard args.positionals.count == 2 else { throw UnmixError.usage("'unmix run' takes a plugin name and an INPUT") }
-        let out = try args.required("--out")
-        let plan = try plan(args, registry, name: args.positionals[0], inputPath: args.positionals[1])
-        try refuseOverwritingInput(out: out, input: plan.input.path)
+        let request = try resolve(args, registry)
+        let out = try args.required(RunOptions.out.key)
         let modelPath = args.value("--save-model")
-        if modelPath != nil && !plan.plugin.descriptor.canSaveState {
-            throw UnmixError("\(plan.plugin.descriptor.id) cannot save its model (it lacks the unmix.state/1 extension)")
-        }
-        if !args.flag("--in-process") {
-            return try isolated("run", args, pluginID: plan.plugin.descriptor.id, outputs: [out] + (modelPath.map { [$0] } ?? []))
-        }
-        let (result, instance) = try runPlugin(plan.plugin, cube: plan.input.cube, r: plan.r, values: plan.values,
-                                        seed: plan.seed, axis: plan.input.signalAxis,
-                                               verbose: args.flag("--verbose"))
-        let cube = plan.input.cube
-        let d = plan.plugin.descriptor
-        // The parameter values as users write them, in the table's order.
-        let parameters = zip(d.parameters, plan.values).map { ($0.id, $0.format($1)) }
-        var report: [String: Any?] = [
-            "plugin": ["id": d.id, "name": d.name, "version": d.version, "path": plan.plugin.path],
-            "parameters": Dictionary(uniqueKeysWithValues: parameters),
-            "seed": plan.seed, "r": plan.r,
-            "input": plan.input.report,
-            "fit_seconds": result.fitSeconds, "abundances_seconds": result.abundanceSeconds,
-            "reconstruction_rmse": result.rmse,
-        ]
-        let score = scoreReport(plan.input, result)
-        report["metrics"] = score?.entry
-        let json = jsonText(report)
-        let page = args.flag("--no-report") ? nil : singleRunReport(
-            title: "unmix run \(d.id) — \(plan.input.dataset.title.isEmpty ? plan.input.path : plan.input.dataset.title)",
-            command: ["unmix", "run"] + args.words.filter { $0 != "--in-process" }, input: plan.input, label: d.id,
-            details: [Report.Field("version", d.version), Report.Field("seed", String(plan.seed))] + parameters.map { Report.Field($0.0, $0.1) },
-            result: result, seed: plan.seed, fitted: true, profile: try ReportBuilder.profile(args))
-        try writeRunFolder(out, result, input: plan.input, json: json, report: page,
-                           provenance: provenance(pluginID: d.id, version: d.version, parameters: parameters,
-                                                  seed: plan.seed, r: plan.r, input: plan.input,
-                                                  command: ["unmix", "run"] + args.words.filter { $0 != "--in-process" }))
+        try refuseOverwritingInput(out: out, input: request.input.path)
+        let profile = try ReportBuilder.profile(args)
+        let outcome = try Runner.run(request)
+        let result = outcome.result
+        let input = request.input
+        let d = request.plugin.descriptor
+        let parameters = request.parameterTexts
+        let metrics = RunReport.Metrics(input, result)
+        let report = RunReport(
+            plugin: .init(id: d.id, name: d.name, version: d.version, path: request.plugin.path), model: nil,
+            parameters: Dictionary(parameters, uniquingKeysWith: { a, _ in a }), seed: request.seed, r: request.r,
+            input: InputReport(input), fitSeconds: result.fitSeconds, abundancesSeconds: result.abundanceSeconds,
+            reconstructionRmse: result.rmse, workerPeakMemoryMib: outcome.workerPeakMiB, metrics: metrics)
+        let command = ["unmix", "run"] + args.words
+        let page = singleRunReport(
+            title: "unmix run \(d.id) — \(input.dataset.title.isEmpty ? input.path : input.dataset.title)",
+            command: command, input: input, label: d.id,
+            details: [Report.Field("version", d.version), Report.Field("seed", String(request.seed))] + parameters.map { Report.Field($0.0, $0.1) },
+            result: result, seed: request.seed, fitted: true, profile: profile)
+        var files = [(path: String, data: Data)]()
         if let modelPath {
-            let state = try instance.saveState() ?? []
-            let model = ModelFile(pluginID: d.id, pluginVersion: d.version, values: plan.values,
-                                  parameters: Dictionary(uniqueKeysWithValues: parameters),
-                                  seed: plan.seed, bands: cube.bands, r: plan.r, endmembers: result.endmembers, state: state,
-                                  signalAxis: plan.input.signalAxis, selection: plan.input.selection)
-            try OutputDirectory.writeFile(modelPath, model.encoded())
+            let model = ModelFile(pluginID: d.id, pluginVersion: d.version, values: request.values,
+                                  parameters: Dictionary(parameters, uniquingKeysWith: { a, _ in a }),
+                                  seed: request.seed, bands: input.cube.bands, r: request.r, endmembers: result.endmembers,
+                                  state: outcome.state ?? [], signalAxis: input.signalAxis, selection: input.selection)
+            files.append((modelPath, model.encoded()))
         }
+        try writeRunFolder(out, result, input: input, json: report.json, report: page,
+                           provenance: provenance(pluginID: d.id, version: d.version, parameters: parameters,
+                                                  seed: request.seed, r: request.r, input: input, command: command),
+                           files: files)
         if args.flag("--json") {
-            print(json)
+            print(report.json)
         } else {
-            print("\(d.id) \(d.version) on \(plan.input.summary), R = \(plan.r), seed \(plan.seed)")
-            print(String(format: "fit %.3f s, abundances %.3f s, reconstruction RMSE %.4g", result.fitSeconds, result.abundanceSeconds, result.rmse) + (score?.line ?? ""))
-            print("wrote endmembers.npy, abundances.npy, run.json\(page == nil ? "" : ", report.html and result.hspy") to \(out)"
+            print("\(d.id) \(d.version) on \(input.summary), R = \(request.r), seed \(request.seed)")
+            print(String(format: "fit %.3f s, abundances %.3f s, reconstruction RMSE %.4g", result.fitSeconds, result.abundanceSeconds, result.rmse) + (metrics?.line ?? ""))
+            print("wrote endmembers.npy, abundances.npy, run.json, report.html and result.hspy to \(out)"
                 + (modelPath.map { ", the model to \($0)" } ?? ""))
         }
         return 0
@@ -110,33 +97,6 @@ enum RunCommand {
         if outURL.path == inURL.path || written.contains(inURL.path) {
             throw UnmixError("--out \(out) would overwrite the input \(input): choose another folder")
         }
-    }
-
-    /// Runs this same `command` again in a child process, with `--in-process`, once everything
-    /// has been checked here: the child prints its own results and errors; a plugin that crashes
-    /// the child is reported here in one line, and what the child left half-written is removed.
-    static func isolated(_ command: String, _ args: ParsedArguments, pluginID: String, outputs: [String]) throws -> Int32 {
-        let outcome = try runChild(PluginSearchPath.executablePath(), [command] + args.words + ["--in-process"],
-                                   stdout: nil, stderr: nil, environment: ["SWIFT_BACKTRACE": "enable=no"])
-        if let signal = outcome.signal {
-            for path in outputs { OutputDirectory.removeLeftovers(path, pid: outcome.pid) }
-            throw UnmixError("plugin \(pluginID) crashed (\(signalName(signal))); nothing was written")
-        }
-        return outcome.exitStatus ?? 1
-    }
-
-    /// R from -r, or the ground truth's; checked against the cube.
-    static func endmemberCount(_ args: ParsedArguments, _ input: Input) throws -> Int {
-        let r: Int
-        if let given = try args.integer("--endmembers") {
-            r = given
-        } else if let truth = input.truth {
-            r = truth.r
-        } else {
-            throw UnmixError.usage("give the number of endmembers with -r R (no ground truth to take it from)")
-        }
-        try validateEndmemberCount(r, for: input.cube)
-        return r
     }
 }
 

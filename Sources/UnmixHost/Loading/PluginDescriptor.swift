@@ -2,7 +2,7 @@ import CUnmix
 import Foundation
 
 /// A plugin's descriptor, copied out of the C table into Swift values.
-public struct PluginDescriptor: Sendable, Equatable {
+public struct PluginDescriptor: Sendable, Equatable, Codable {
     public var id: String
     public var name: String
     public var version: String
@@ -31,8 +31,8 @@ public struct PluginDescriptor: Sendable, Equatable {
 }
 
 /// One entry of a plugin's parameter table.
-public struct ParameterInfo: Sendable, Equatable {
-    public enum Kind: String, Sendable { case integer, real, boolean, choice }
+public struct ParameterInfo: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable { case integer, real, boolean, choice }
     public var id: String
     public var kind: Kind
     public var help: String

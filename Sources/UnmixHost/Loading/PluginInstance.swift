@@ -51,15 +51,15 @@ public final class PluginInstance {
 
     /// Fits `r` endmembers; returns them (R × B, row-major).
     public func fit(_ cube: CubeData, r: Int) throws -> [Float] {
-        var out = [Float](repeating: .nan, count: r * cube.bands)
+        let out = try GuardedBuffer(count: r * cube.bands)
         endmemberCount = nil
         context.progressLine?.begin("fit")
         defer { context.progressLine?.end() }
         try cube.withCCube { c in
-            try check(withUnsafePointer(to: c) { library.table.pointee.fit(handle, $0, UInt32(r), &out) }, "fit")
+            try check(withUnsafePointer(to: c) { library.table.pointee.fit(handle, $0, UInt32(r), out.pointer) }, "fit")
         }
         endmemberCount = r
-        return out
+        return out.values
     }
 
     /// The abundances of `cube` (rows × cols × R, pixel-major) under the fitted model.
@@ -72,13 +72,24 @@ public final class PluginInstance {
             throw UnmixError("\(id): abundances for R = \(given) asked of a model of R = \(known)")
         }
         guard let r = endmemberCount ?? given else { throw UnmixError("\(id): abundances asked before a successful fit") }
-        var out = [Float](repeating: .nan, count: cube.pixels * r)
+        let out = try GuardedBuffer(count: cube.pixels * r)
         context.progressLine?.begin("abundances")
         defer { context.progressLine?.end() }
         try cube.withCCube { c in
-            try check(withUnsafePointer(to: c) { library.table.pointee.abundances(handle, $0, &out) }, "abundances")
+            try check(withUnsafePointer(to: c) { library.table.pointee.abundances(handle, $0, out.pointer) }, "abundances")
         }
-        return out
+        return out.values
+    }
+
+    /// The (R, bands) of the fitted or restored model as the plugin reports it through
+    /// `unmix.state/2`, or nil when the plugin does not offer that extension.
+    public func modelShape() throws -> [Int]? {
+        guard let raw = library.extensionPointer(UNMIX_EXT_STATE_2) else { return nil }
+        let ext = raw.assumingMemoryBound(to: unmix_state2_ext_t.self).pointee
+        guard let shape = ext.model_shape else { return nil }
+        var r: UInt32 = 0, bands: UInt32 = 0
+        try check(shape(handle, &r, &bands), "model_shape")
+        return [Int(r), Int(bands)]
     }
 
     /// The fitted model through the `unmix.state/1` extension, or nil when the plugin lacks it.
@@ -109,6 +120,36 @@ public final class PluginInstance {
 }
 
 private final class ByteSink { var bytes = [UInt8]() }
+
+/// An output buffer for a plugin, filled with NaN (so that values it never writes are caught
+/// as non-finite) and ending right at an inaccessible page: a plugin that writes past the end
+/// it was given faults at once, in the worker, instead of corrupting memory silently.
+final class GuardedBuffer {
+    let count: Int
+    let pointer: UnsafeMutablePointer<Float>
+    private let base: UnsafeMutableRawPointer
+    private let length: Int
+
+    init(count: Int) throws {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: 4)
+        guard !overflow, bytes < Int.max / 2 else { throw UnmixError("an output of \(count) values is too large") }
+        let dataPages = (bytes + page - 1) / page
+        length = (dataPages + 1) * page
+        guard let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), address != MAP_FAILED else {
+            throw UnmixError("cannot allocate an output of \(count) values: \(String(cString: strerror(errno)))")
+        }
+        base = address
+        mprotect(address + dataPages * page, page, PROT_NONE)
+        self.count = count
+        pointer = (address + dataPages * page - bytes).assumingMemoryBound(to: Float.self)
+        pointer.initialize(repeating: .nan, count: count)
+    }
+
+    deinit { munmap(base, length) }
+
+    var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+}
 
 func statusName(_ s: unmix_status) -> String {
     switch Int(s) {
@@ -182,16 +223,9 @@ private let axisExtension: UnsafeMutablePointer<unmix_host_axis_ext_t> = {
     return p
 }()
 
-/// Set by the SIGINT handler; plugins see it through `should_cancel`.
+/// Set by the worker's SIGUSR1 handler (the host asking the plugin to stop); plugins see it
+/// through `should_cancel`.
 nonisolated(unsafe) var cancelRequested: sig_atomic_t = 0
-
-/// Makes Ctrl-C ask running plugins to stop (a second Ctrl-C ends the process as usual).
-public func installCancelHandler() {
-    signal(SIGINT) { _ in
-        if cancelRequested != 0 { _exit(130) }
-        cancelRequested = 1
-    }
-}
 
 private func makeHost(_ context: HostContext) -> unmix_host_t {
     unmix_host_t(

@@ -22,7 +22,7 @@ public final class PluginLibrary: @unchecked Sendable {
     public static func load(path: String) throws -> PluginLibrary {
         try LTDL.initialise()
         guard let handle = lt_dlopen(path) else {
-            throw UnmixError("cannot load: \(LTDL.lastError())")
+            throw UnmixError("cannot load: \(loaderText(path) ?? LTDL.lastError())")
         }
         // Never unload (see the type's note); also stops a later lt_dlexit from closing it.
         _ = lt_dlmakeresident(handle)
@@ -49,6 +49,18 @@ public final class PluginLibrary: @unchecked Sendable {
     func extensionPointer(_ id: String) -> UnsafeRawPointer? {
         table.pointee.get_extension(table, id)
     }
+}
+
+/// The dynamic loader's own reason for refusing `path` ("invalid ELF header", "file too short",
+/// a missing dependency by name): libltdl reports most of them as "file not found", having
+/// tried other file names after the real failure. Asked in a worker, whose process may be
+/// spoiled by the attempt.
+private func loaderText(_ path: String) -> String? {
+    if dlopen(path, RTLD_LAZY | RTLD_LOCAL) != nil { return nil }
+    guard let text = dlerror() else { return nil }
+    let message = String(cString: text)
+    // dlerror starts with the path it was given; the caller names the file already.
+    return message.hasPrefix(path + ": ") ? String(message.dropFirst(path.count + 2)) : message
 }
 
 /// The process-wide libltdl session, started once.

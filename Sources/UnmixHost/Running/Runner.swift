@@ -19,7 +19,7 @@ public func resolveParameters(_ d: PluginDescriptor, settings: [String]) throws 
 }
 
 /// `PLUGIN.key=value` settings grouped by plugin id, each checked against its plugin.
-public func groupPluginSettings(_ settings: [String], _ plugins: [PluginLibrary]) throws -> [String: [String]] {
+public func groupPluginSettings(_ settings: [String], _ plugins: [InstalledPlugin]) throws -> [String: [String]] {
     var grouped = [String: [String]]()
     for s in settings {
         guard let dot = s.firstIndex(of: "."), let eq = s.firstIndex(of: "="), dot < eq else {
@@ -54,8 +54,9 @@ public func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
-/// Creates an instance, sets `values` and `seed`, fits `r` endmembers on `cube` and estimates
-/// its abundances, timing both steps.
+/// Creates an instance in this process, sets `values` and `seed`, fits `r` endmembers on `cube`
+/// and estimates its abundances, timing both steps. For tests of plugins and of the worker: a
+/// crash here ends the caller's process (commands go through `Runner`, in workers).
 public func runPlugin(_ library: PluginLibrary, cube: CubeData, r: Int, values: [Double], seed: UInt64,
                       axis: Axis? = nil, verbose: Bool = false) throws -> (RunResult, PluginInstance) {
     let instance = try PluginInstance(library, verbose: verbose)
@@ -72,21 +73,13 @@ public func runPlugin(_ library: PluginLibrary, cube: CubeData, r: Int, values: 
                       abundanceSeconds: t2 - t1, rmse: rmse), instance)
 }
 
-/// The `metrics` entry of run.json and the end of the printed summary, when the input has a
-/// ground truth of the same R.
-func scoreReport(_ input: Input, _ result: RunResult) -> (entry: [String: Any], line: String)? {
-    guard let truth = input.truth, truth.r == result.r else { return nil }
-    let score = Score(truth: truth, result: result, pixels: input.cube.pixels, bands: input.cube.bands)
-    return (["sad": score.sad, "sad_mean": score.sadMean, "nmse": score.nmse, "nmse_mean": score.nmseMean, "truth": truth.source],
-            String(format: ", mean SAD %.4f rad, mean NMSE %.4f", score.sadMean, score.nmseMean))
-}
-
 /// Writes DIR/endmembers.npy (R, bands), DIR/abundances.npy (rows, cols, R), DIR/run.json and,
-/// unless `report` is nil, DIR/report.html and DIR/result.hspy: all or nothing.
+/// unless `report` is nil, DIR/report.html and DIR/result.hspy, with `files` beside it (the
+/// model): all or nothing.
 func writeRunFolder(_ out: String, _ result: RunResult, input: Input, json: String, report: Report?,
-                    provenance: [String: MetadataValue]) throws {
+                    provenance: [String: MetadataValue], files: [(path: String, data: Data)] = []) throws {
     let cube = input.cube
-    try OutputDirectory.write(out) { dir in
+    try OutputDirectory.write(out, files: files) { dir in
         try NPY.write(result.endmembers, shape: [result.r, cube.bands], to: dir.appendingPathComponent("endmembers.npy"))
         try NPY.write(result.abundances, shape: [cube.rows, cube.cols, result.r], to: dir.appendingPathComponent("abundances.npy"))
         try Data((json + "\n").utf8).write(to: dir.appendingPathComponent("run.json"))

@@ -1,0 +1,115 @@
+import Foundation
+
+/// What a run or an application of a model reports: run.json, `run --json`, and what compare
+/// keeps of each run. Keys are written in snake_case (`fit_seconds`).
+public struct RunReport: Codable, Sendable {
+    public struct PluginRef: Codable, Sendable {
+        public var id: String
+        public var name: String
+        public var version: String
+        public var path: String
+    }
+
+    /// Scores against the ground truth (endmembers matched by the Hungarian algorithm on SAD).
+    public struct Metrics: Codable, Sendable {
+        public var sad: [Double]
+        public var sadMean: Double
+        public var nmse: [Double]
+        public var nmseMean: Double
+        public var truth: String
+    }
+
+    public var plugin: PluginRef
+    /// The model file applied (`apply` only).
+    public var model: String?
+    /// Parameter values as users write them.
+    public var parameters: [String: String]
+    public var seed: UInt64
+    public var r: Int
+    public var input: InputReport
+    /// Nil for `apply`, which fits nothing.
+    public var fitSeconds: Double?
+    public var abundancesSeconds: Double
+    public var reconstructionRmse: Double
+    /// Peak resident memory of the worker that ran the plugin.
+    public var workerPeakMemoryMib: Double
+    public var metrics: Metrics?
+
+    /// The JSON text (pretty, sorted keys).
+    public var json: String { encodeJSON(self) }
+}
+
+/// The `input` entry of run.json and compare.json: where the data came from, how it was read,
+/// what was selected.
+public struct InputReport: Codable, Sendable {
+    public struct SelectionReport: Codable, Sendable {
+        public var range: String?
+        public var roi: String?
+        public var rows: [Int]
+        public var cols: [Int]
+        public var channels: [Int]
+    }
+
+    public var path: String
+    public var format: String
+    public var dtype: String
+    public var title: String
+    public var rows: Int
+    public var cols: Int
+    public var bands: Int
+    public var fileShape: [Int]
+    public var signalAxis: Axis
+    public var navigationAxes: [Axis]
+    public var selection: SelectionReport
+    public var truth: String?
+
+    public init(_ input: Input) {
+        let cube = input.cube
+        path = input.path
+        format = input.dataset.format
+        dtype = input.dataset.dtype.rawValue
+        title = input.dataset.title
+        rows = cube.rows
+        cols = cube.cols
+        bands = cube.bands
+        fileShape = input.fileShape
+        signalAxis = input.signalAxis
+        navigationAxes = [input.dataset.rowAxis, input.dataset.colAxis]
+        let region = input.region
+        selection = SelectionReport(range: input.selection.range?.text, roi: input.selection.roi?.text,
+                                    rows: [region.rows.lowerBound, region.rows.upperBound],
+                                    cols: [region.cols.lowerBound, region.cols.upperBound],
+                                    channels: [region.channels.lowerBound, region.channels.upperBound])
+        truth = input.truth?.source
+    }
+}
+
+extension RunReport.Metrics {
+    /// The scores of `result` against the input's truth, when it has one of the same R.
+    init?(_ input: Input, _ result: RunResult) {
+        guard let truth = input.truth, truth.r == result.r else { return nil }
+        let score = Score(truth: truth, result: result, pixels: input.cube.pixels, bands: input.cube.bands)
+        self.init(sad: score.sad, sadMean: score.sadMean, nmse: score.nmse, nmseMean: score.nmseMean, truth: truth.source)
+    }
+
+    /// The end of the printed summary.
+    var line: String { String(format: ", mean SAD %.4f rad, mean NMSE %.4f", sadMean, nmseMean) }
+}
+
+/// Pretty JSON with sorted keys and snake_case names; non-finite numbers as null is not
+/// possible with Codable, so callers keep them out (outputs are checked finite).
+public func encodeJSON<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try! encoder.encode(value), as: UTF8.self)
+}
+
+/// Reads what `encodeJSON` wrote.
+public func decodeJSON<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return try decoder.decode(type, from: data)
+}

@@ -1,0 +1,234 @@
+import CSystem
+import Foundation
+
+/// How the host runs one worker: its time limit and where its stderr goes.
+public struct WorkerLimits: Sendable {
+    /// Seconds the whole job may take (load, create, fit, abundances); nil: no limit.
+    public var timeout: Double?
+    /// A file for the worker's stderr (compare's logs); nil: the host's own stderr.
+    public var stderrPath: String?
+    /// The line before the progress of this run (compare's "[run 3 of 8] ").
+    public var progressPrefix: String?
+
+    public init(timeout: Double? = nil, stderrPath: String? = nil, progressPrefix: String? = nil) {
+        self.timeout = timeout
+        self.stderrPath = stderrPath
+        self.progressPrefix = progressPrefix
+    }
+}
+
+/// What a worker answered, and what its process cost.
+public struct WorkerAnswer: Sendable {
+    public var event: WorkerEvent
+    /// The payload frame after `.finished` (empty otherwise).
+    public var payload: [UInt8]
+    /// Peak resident memory of the worker (ru_maxrss), in MiB.
+    public var peakMemoryMiB: Double
+}
+
+/// Why a worker gave no answer: the reason is one line, ready to follow the plugin's name.
+public struct WorkerFailure: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case failed, crashed, timedOut, noResult }
+    public var kind: Kind
+    public var reason: String
+    public var peakMemoryMiB: Double
+    public var description: String { reason }
+}
+
+/// The host's side of a worker (see `WorkerRequest` for the conversation).
+public enum Worker {
+    /// The `unmix` executable that serves as the worker: this process when it is `unmix`,
+    /// else the `unmix` beside it (benchmarks, tests).
+    public static var executable: String {
+        let me = PluginSearchPath.executablePath()
+        if (me as NSString).lastPathComponent == "unmix" { return me }
+        return ((me as NSString).deletingLastPathComponent as NSString).appendingPathComponent("unmix")
+    }
+
+    /// The word that makes `unmix` a worker.
+    static let command = "__worker"
+
+    /// Starts a worker for `request`, hands it `state` and `cube`, and waits for its answer
+    /// within `limits`. A worker that fails, crashes, times out or ends without an answer
+    /// throws `WorkerFailure`; SIGINT or SIGTERM received meanwhile kill it and throw the
+    /// interruption error (`Interrupts`).
+    public static func run(_ request: WorkerRequest, state: [UInt8] = [], cube: SharedSamples? = nil,
+                           limits: WorkerLimits = WorkerLimits(), maxAnswerBytes: Int = 1 << 30) throws -> WorkerAnswer {
+        try Interrupts.deferring {
+            try runDeferred(request, state: state, cube: cube, limits: limits, maxAnswerBytes: maxAnswerBytes)
+        }
+    }
+
+    private static func runDeferred(_ request: WorkerRequest, state: [UInt8], cube: SharedSamples?, limits: WorkerLimits,
+                                    maxAnswerBytes: Int) throws -> WorkerAnswer {
+        // The request, whole, in an in-memory file: the worker's stdin.
+        let requestFD = unmix_memfd_create("unmix-request")
+        guard requestFD >= 0 else { throw UnmixError("cannot start a worker: \(errnoText())") }
+        defer { close(requestFD) }
+        try writeAll(requestFD, Frame.encode(json: request) + state)
+        lseek(requestFD, 0, SEEK_SET)
+        var pipeFDs: [Int32] = [0, 0]
+        guard unmix_pipe_cloexec(&pipeFDs) == 0 else { throw UnmixError("cannot start a worker: \(errnoText())") }
+        let (readEnd, writeEnd) = (pipeFDs[0], pipeFDs[1])
+        defer { close(readEnd) }
+
+        // Every descriptor handed over is first moved above the numbers it goes to, so that one
+        // dup2 never overwrites the source of another.
+        func high(_ fd: Int32) -> Int32 { fcntl(fd, F_DUPFD_CLOEXEC, 64) }
+        var owned = [Int32]()
+        defer { for fd in owned { close(fd) } }
+        var sources: [(Int32, Int32)] = [(requestFD, WorkerFD.request), (writeEnd, WorkerFD.events)]
+        if let cube { sources.append((cube.descriptor, WorkerFD.cube)) }
+        if limits.progressPrefix != nil && isatty(2) != 0 { sources.append((2, WorkerFD.terminal)) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (fd, target) in sources {
+            let moved = high(fd)
+            guard moved >= 0 else { throw UnmixError("cannot start a worker: \(errnoText())") }
+            owned.append(moved)
+            posix_spawn_file_actions_adddup2(&actions, moved, target)
+        }
+        close(writeEnd)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        if let path = limits.stderrPath {
+            posix_spawn_file_actions_addopen(&actions, 2, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        }
+        // Its own process group: a Ctrl-C at the terminal reaches the host only, which then
+        // decides, and killing the group also ends whatever the plugin started.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        env["UNMIX_WORKER_PARENT"] = String(getpid())
+        if let prefix = limits.progressPrefix, isatty(2) != 0 {
+            env["UNMIX_PROGRESS_FD"] = String(WorkerFD.terminal)
+            env["UNMIX_PROGRESS_PREFIX"] = prefix
+        } else {
+            env["UNMIX_PROGRESS_FD"] = nil
+        }
+        let exe = executable
+        let words: [String] = [exe, command]
+        let argv = words.map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        fflush(nil)
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, &attributes, argv, envp)
+        guard rc == 0 else { throw UnmixError("cannot start the worker \(exe): \(String(cString: strerror(rc)))") }
+        for fd in owned { close(fd) }
+        owned = []
+
+        let started = now()
+        var stream = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var open = true
+        var status: Int32 = 0
+        var usage = rusage()
+        var exited = false
+        func kill(_ failure: (Double) -> Error) -> Error {
+            Glibc.kill(-pid, SIGKILL)
+            Glibc.kill(pid, SIGKILL)
+            while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+            return failure(Double(usage.ru_maxrss) / 1024)
+        }
+        func stage() -> String {
+            let events = Frame.split(stream).frames.compactMap { try? JSONDecoder().decode(WorkerEvent.self, from: Data($0)) }
+            for event in events.reversed() { if case .stage(let s) = event { return s } }
+            return "start"
+        }
+        while !exited {
+            if let signal = Interrupts.received {
+                throw kill { _ in Interrupts.error(signal, "") }
+            }
+            if let timeout = limits.timeout, now() - started > timeout {
+                let during = stage()
+                throw kill { WorkerFailure(kind: .timedOut, reason: "timed out after \(formatSeconds(timeout)) during \(during)", peakMemoryMiB: $0) }
+            }
+            if open {
+                var p = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&p, 1, 100)
+                if ready > 0 {
+                    let n = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+                    if n > 0 {
+                        stream += chunk[0..<n]
+                        if stream.count > maxAnswerBytes {
+                            throw kill { WorkerFailure(kind: .failed, reason: "sent more than \(maxAnswerBytes) bytes of answer", peakMemoryMiB: $0) }
+                        }
+                    } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                        open = false
+                    }
+                }
+                continue
+            }
+            let w = wait4(pid, &status, WNOHANG, &usage)
+            if w == pid { exited = true } else if w < 0 && errno != EINTR { exited = true } else { usleep(20_000) }
+        }
+        let peak = Double(usage.ru_maxrss) / 1024
+        Glibc.kill(-pid, SIGKILL) // whatever the plugin left running in its group
+        let termSignal = status & 0x7f
+        let (frames, _) = Frame.split(stream)
+        let events = frames.map { try? JSONDecoder().decode(WorkerEvent.self, from: Data($0)) }
+        if let index = events.lastIndex(where: { if case .finished = $0 { return true }; if case .failed = $0 { return true }; if case .scanned = $0 { return true }; return false }),
+           let event = events[index] {
+            if case .failed(let reason) = event {
+                throw WorkerFailure(kind: .failed, reason: oneLine(reason), peakMemoryMiB: peak)
+            }
+            if case .finished = event {
+                guard index + 1 < frames.count else {
+                    throw WorkerFailure(kind: .noResult, reason: "ended before sending its result", peakMemoryMiB: peak)
+                }
+                return WorkerAnswer(event: event, payload: Array(frames[index + 1]), peakMemoryMiB: peak)
+            }
+            return WorkerAnswer(event: event, payload: [], peakMemoryMiB: peak)
+        }
+        let during = stage()
+        if termSignal != 0 {
+            if termSignal == SIGKILL {
+                throw WorkerFailure(kind: .crashed, reason: "was killed (SIGKILL) during \(during), most likely for want of memory", peakMemoryMiB: peak)
+            }
+            throw WorkerFailure(kind: .crashed, reason: "crashed (\(signalName(termSignal))) during \(during)", peakMemoryMiB: peak)
+        }
+        throw WorkerFailure(kind: .noResult, reason: "exited (status \((status >> 8) & 0xff)) during \(during) without a result", peakMemoryMiB: peak)
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw UnmixError("cannot start a worker: \(errnoText())")
+            }
+            done += n
+        }
+    }
+}
+
+/// Text from a plugin made safe to print: one line of printable characters (control
+/// characters and escapes shown as spaces), at most `limit` characters.
+public func oneLine(_ text: String, limit: Int = 400) -> String {
+    var out = String(text.unicodeScalars.map { scalar -> Character in
+        scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format
+            || scalar.properties.generalCategory == .lineSeparator || scalar.properties.generalCategory == .paragraphSeparator
+            ? " " : Character(scalar)
+    })
+    out = out.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+    if out.count > limit { out = String(out.prefix(limit - 1)) + "…" }
+    return out
+}
+
+/// "5 s", "0.5 s", "90 s".
+func formatSeconds(_ s: Double) -> String {
+    s == s.rounded() ? "\(Int(s)) s" : "\(s) s"
+}
+
+/// The text of an errno value.
+func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }

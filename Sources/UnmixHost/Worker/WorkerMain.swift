@@ -1,0 +1,138 @@
+import CSystem
+import Foundation
+
+/// The worker's side (`unmix __worker`): reads one request, loads one library, runs the job,
+/// answers on fd 3 and exits. Everything a plugin does happens here.
+enum WorkerMain {
+    static func run() -> Int32 {
+        // Die with the host: the kernel kills this process when its parent goes, and a parent
+        // that went before the call is caught by the check after it.
+        _ = unmix_set_parent_death_signal(SIGKILL)
+        if let expected = ProcessInfo.processInfo.environment["UNMIX_WORKER_PARENT"], Int32(expected) != getppid() {
+            return 1
+        }
+        signal(SIGINT, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        // SIGUSR1 asks the plugin to stop (its `should_cancel` turns true).
+        signal(SIGUSR1) { _ in cancelRequested = 1 }
+        let request: WorkerRequest
+        let trailing: [UInt8]
+        do {
+            let bytes = try readAll(WorkerFD.request)
+            let (frames, _) = Frame.split(bytes)
+            guard let first = frames.first else { throw UnmixError("no request") }
+            request = try JSONDecoder().decode(WorkerRequest.self, from: Data(first))
+            trailing = Array(bytes[(8 + first.count)...])
+        } catch {
+            send(.failed("the worker could not read its request: \(error)"))
+            return 1
+        }
+        do {
+            try execute(request, trailing: trailing)
+        } catch {
+            send(.failed("\(error)"))
+        }
+        return 0
+    }
+
+    static func execute(_ request: WorkerRequest, trailing: [UInt8]) throws {
+        send(.stage("loading"))
+        let library = try PluginLibrary.load(path: request.library)
+        switch request.job {
+        case .scan:
+            send(.scanned(library.descriptor))
+        case let .fit(call, r, saveState):
+            let (instance, cube) = try prepare(library, call)
+            send(.stage("fit"))
+            let t0 = now()
+            let endmembers = try instance.fit(cube, r: r)
+            let t1 = now()
+            send(.stage("abundances"))
+            let abundances = try instance.abundances(cube)
+            let t2 = now()
+            var state = [UInt8]()
+            if saveState {
+                send(.stage("saving the model"))
+                guard let saved = try instance.saveState() else {
+                    throw UnmixError("\(library.descriptor.id) cannot save its model (no unmix.state extension)")
+                }
+                state = saved
+            }
+            finish(WorkerResult(r: r, endmembers: endmembers.count, abundances: abundances.count, stateBytes: state.count,
+                                fitSeconds: t1 - t0, abundanceSeconds: t2 - t1, modelShape: try instance.modelShape()),
+                   endmembers, abundances, state)
+        case let .apply(call, r, bands, stateBytes):
+            guard trailing.count == stateBytes else {
+                throw UnmixError("the worker received \(trailing.count) state bytes, expected \(stateBytes)")
+            }
+            let (instance, cube) = try prepare(library, call)
+            guard cube.bands == bands else { throw UnmixError("the cube has \(cube.bands) bands, the model \(bands)") }
+            send(.stage("restoring the model"))
+            try instance.loadState(trailing, r: r)
+            let shape = try instance.modelShape()
+            if let shape, shape != [r, bands] {
+                throw UnmixError("\(library.descriptor.id) restored a model of R = \(shape[0]) and \(shape[1]) bands; the model file says R = \(r) and \(bands) bands")
+            }
+            send(.stage("abundances"))
+            let t0 = now()
+            let abundances = try instance.abundances(cube)
+            finish(WorkerResult(r: r, endmembers: 0, abundances: abundances.count, stateBytes: 0,
+                                fitSeconds: 0, abundanceSeconds: now() - t0, modelShape: shape),
+                   [], abundances, [])
+        }
+    }
+
+    /// An instance with its parameters set and the shared cube mapped.
+    static func prepare(_ library: PluginLibrary, _ call: PluginCall) throws -> (PluginInstance, CubeData) {
+        let (pixels, o1) = call.rows.multipliedReportingOverflow(by: call.cols)
+        let (count, o2) = pixels.multipliedReportingOverflow(by: call.bands)
+        guard !o1, !o2, call.rows > 0, call.cols > 0, call.bands > 0 else { throw UnmixError("bad cube shape in the request") }
+        let storage = try SampleStorage.mapping(descriptor: WorkerFD.cube, byteOffset: call.byteOffset, count: count)
+        let cube = CubeData(rows: call.rows, cols: call.cols, bands: call.bands, storage: storage)
+        send(.stage("create"))
+        let instance = try PluginInstance(library, verbose: call.verbose)
+        instance.setSignalAxis(call.signalAxis)
+        send(.stage("set_params"))
+        try instance.setParameters(call.values, seed: call.seed)
+        return (instance, cube)
+    }
+
+    static func finish(_ result: WorkerResult, _ endmembers: [Float], _ abundances: [Float], _ state: [UInt8]) {
+        var payload = [UInt8]()
+        payload.reserveCapacity(4 * (endmembers.count + abundances.count) + state.count)
+        endmembers.withUnsafeBytes { payload += $0 }
+        abundances.withUnsafeBytes { payload += $0 }
+        payload += state
+        write(Frame.encode(json: WorkerEvent.finished(result)) + Frame.encode(payload))
+    }
+
+    static func send(_ event: WorkerEvent) {
+        write(Frame.encode(json: event))
+    }
+
+    private static func write(_ bytes: [UInt8]) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(WorkerFD.events, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                _exit(1) // the host is gone
+            }
+            done += n
+        }
+    }
+
+    private static func readAll(_ fd: Int32) throws -> [UInt8] {
+        var out = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { return out }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw UnmixError("reading the request: \(errnoText())")
+            }
+            out += chunk[0..<n]
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// What the host asks of a worker: a child process (`unmix` itself, run with the hidden
+/// `__worker` word) that loads exactly one plugin library and runs plugin code for the host,
+/// so that nothing a plugin does can reach the host's memory, output or signals.
+///
+/// The conversation, on file descriptors the host sets up before the worker starts:
+/// - fd 0: the request, a `Frame` of JSON (`WorkerRequest`), then the state bytes of a model
+///   to restore, in an in-memory file written whole before the worker starts (so that the host
+///   never blocks writing to a worker that does not read);
+/// - fd 3: the worker's answers, a stream of frames: `WorkerEvent.stage` as each step starts
+///   (so that a crash is reported with the step it happened in), then `WorkerEvent.finished`
+///   followed by one frame of binary payload (endmembers, abundances, state, as the answer's
+///   counts say) or `WorkerEvent.failed`;
+/// - fd 4: the cube, an open file (an in-memory file or the input itself) the worker maps
+///   read-only; fd 1 is /dev/null (a plugin's prints never reach the host's stdout) and fd 2
+///   the host's stderr (the plugins' log lines and progress).
+public struct WorkerRequest: Codable, Sendable {
+    /// The library to load, by path.
+    public var library: String
+    public var job: Job
+
+    public enum Job: Codable, Sendable {
+        /// Load the library and describe it (discovery).
+        case scan
+        /// Fit `r` endmembers and estimate the abundances of the same cube; save the model when asked.
+        case fit(PluginCall, r: Int, saveState: Bool)
+        /// Restore a saved model (the state bytes follow the request) and estimate abundances.
+        case apply(PluginCall, r: Int, bands: Int, stateBytes: Int)
+    }
+
+    public init(library: String, job: Job) {
+        self.library = library
+        self.job = job
+    }
+}
+
+/// The parts of a plugin call common to fitting and applying.
+public struct PluginCall: Codable, Sendable {
+    /// Parameter values in the table's order, and the seed.
+    public var values: [Double]
+    public var seed: UInt64
+    /// The cube on fd 4: its shape and where its first sample is.
+    public var rows: Int
+    public var cols: Int
+    public var bands: Int
+    public var byteOffset: Int
+    /// The signal axis the plugin sees through `unmix.axis/1` (nil: channels only numbered).
+    public var signalAxis: Axis?
+    /// Show the plugin's log and progress messages (`-v`).
+    public var verbose: Bool
+
+    public init(values: [Double], seed: UInt64, rows: Int, cols: Int, bands: Int, byteOffset: Int,
+                signalAxis: Axis?, verbose: Bool) {
+        self.values = values
+        self.seed = seed
+        self.rows = rows
+        self.cols = cols
+        self.bands = bands
+        self.byteOffset = byteOffset
+        self.signalAxis = signalAxis
+        self.verbose = verbose
+    }
+}
+
+/// One message of a worker to the host.
+public enum WorkerEvent: Codable, Sendable {
+    /// A step starts: "load", "create", "set_params", "fit", "abundances", "save state", …
+    case stage(String)
+    /// The library, described (answer to `scan`).
+    case scanned(PluginDescriptor)
+    /// The plugin call succeeded; a payload frame follows with `endmembers` + `abundances`
+    /// float32 values and `stateBytes` bytes, in that order.
+    case finished(WorkerResult)
+    /// The job failed with this reason (already one line).
+    case failed(String)
+}
+
+/// The counts and timings of a successful plugin call (its arrays travel in the payload).
+public struct WorkerResult: Codable, Sendable {
+    public var r: Int
+    public var endmembers: Int
+    public var abundances: Int
+    public var stateBytes: Int
+    public var fitSeconds: Double
+    public var abundanceSeconds: Double
+    /// The model's (R, bands) as the plugin reports it through `unmix.state/2`, when it can.
+    public var modelShape: [Int]?
+}
+
+/// Length-prefixed frames: a little-endian UInt64 byte count, then the bytes.
+enum Frame {
+    static func encode(_ bytes: [UInt8]) -> [UInt8] {
+        withUnsafeBytes(of: UInt64(bytes.count).littleEndian, Array.init) + bytes
+    }
+
+    static func encode<T: Encodable>(json value: T) -> [UInt8] {
+        encode(Array(try! JSONEncoder().encode(value)))
+    }
+
+    /// Splits `stream` into frames; the bytes after the last whole frame are returned apart
+    /// (a worker that died mid-write leaves a partial frame).
+    static func split(_ stream: [UInt8]) -> (frames: [ArraySlice<UInt8>], partial: Bool) {
+        var frames = [ArraySlice<UInt8>]()
+        var i = 0
+        while stream.count - i >= 8 {
+            let length = stream[i..<(i + 8)].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            guard length <= UInt64(stream.count - i - 8) else { return (frames, true) }
+            frames.append(stream[(i + 8)..<(i + 8 + Int(length))])
+            i += 8 + Int(length)
+        }
+        return (frames, i != stream.count)
+    }
+}
+
+/// The file descriptors of a worker.
+enum WorkerFD {
+    static let request: Int32 = 0
+    static let events: Int32 = 3
+    static let cube: Int32 = 4
+    /// The terminal for the progress line when stderr is a log file (compare).
+    static let terminal: Int32 = 5
+}
