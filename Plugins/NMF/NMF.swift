@@ -37,11 +37,13 @@ struct NMF: StatefulUnmixer {
             decomposition(algorithm="NMF"): coordinate descent (Hsieh & Dhillon 2011) or \
             multiplicative updates (Lee & Seung 2000), initialised by NNDSVD (Boutsidis & \
             Gallopoulos 2008), its variants, or random values. Abundances are not normalised \
-            unless sum_to_one is set (NMF has a scale ambiguity per component).
+            unless sum_to_one is set (NMF has a scale ambiguity per component). With the default \
+            NNDSVD start the result does not depend on the seed; init=nndsvdar or random draws from it.
             """,
         authors: "unmix developers", license: "MIT",
         url: "https://doi.org/10.1145/2020408.2020577",
-        capabilities: [.stochastic, .progress])
+        // Not `.stochastic`: with the default start (NNDSVD) the seed changes nothing.
+        capabilities: [.progress])
 
     static let parameters: [Parameter<NMF>] = [
         .choice("solver", \.solver,
@@ -161,17 +163,33 @@ struct NMF: StatefulUnmixer {
         return h
     }
 
-    /// The state is H (R × B) only: after `loadState`, abundances are always solved.
+    /// The state is H (R × B) and, as ICA's, the fitted cube's W with what recognises that cube,
+    /// so that a restored model gives the training cube the abundances `run` gave it (those of
+    /// the fit, as `fit_transform`); other cubes are solved as after a fit.
     func saveState() throws -> [UInt8] {
-        StateCoder.encode(endmembers!)
+        var values = [Double]()
+        values += [Double(endmembers!.rows), Double(endmembers!.cols)] + endmembers!.storage
+        if let fitted {
+            values += [1, Double(fitted.pixels), Double(fitted.hash >> 32), Double(fitted.hash & 0xFFFF_FFFF)] + fitted.w
+        } else {
+            values += [0]
+        }
+        return StateCoder.encode(values)
     }
 
     mutating func loadState(_ bytes: [UInt8]) throws {
         var state = try StateReader(bytes, plugin: "NMF")
         let matrix = try state.matrix()
+        var restored: (w: [Double], pixels: Int, bands: Int, hash: UInt64)?
+        if try state.integer(in: 0...1) == 1 {
+            let pixels = try state.size()
+            let half = 0...Int(UInt32.max)
+            let (high, low) = (try state.integer(in: half), try state.integer(in: half))
+            restored = (try state.values(pixels * matrix.rows), pixels, matrix.cols, UInt64(high) << 32 | UInt64(low))
+        }
         try state.finish()
         endmembers = matrix
-        fitted = nil
+        fitted = restored
     }
 }
 

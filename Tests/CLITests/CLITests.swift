@@ -236,7 +236,7 @@ import _TestSupport
             #expect((byID["vca"]?["sad_mean"] as? Double)?.isFinite == true)
             let failing = byID["failing"]?["error"] as? String ?? ""
             #expect(failing.contains("deliberate failure for tests"), "failing's error: \(failing)")
-            #expect(byID["crashing"]?["error"] as? String == "crashed (SIGSEGV)",
+            #expect(byID["crashing"]?["error"] as? String == "crashed (SIGSEGV) during fit",
                     "crashing's error: \(byID["crashing"]?["error"] ?? "missing")")
             #expect(byID["failing"]?["runs"] as? Int == 0 && byID["crashing"]?["runs"] as? Int == 0)
         }

@@ -23,6 +23,14 @@ public func builtPluginLibraries() -> [URL] {
         .map { dir.appendingPathComponent($0) }
 }
 
+/// The registry file every `runUnmix` of this test process shares (a test may pass its own
+/// `UNMIX_REGISTRY` to check scanning itself).
+public let sharedRegistryFile: String = {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unmix-test-registry-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent("registry.json").path
+}()
+
 /// Runs the built `unmix` with `args` and waits for it. HOME is an empty temporary folder and
 /// UNMIX_PLUGIN_PATH is unset, so plugins installed for the user never leak in; `environment`
 /// is added on top (the rest of the test process's environment is inherited). Standard input is
@@ -48,6 +56,8 @@ public func runUnmix(_ args: [String], environment: [String: String] = [:]) thro
         var env = ProcessInfo.processInfo.environment
         env["UNMIX_PLUGIN_PATH"] = nil
         env["HOME"] = home.path
+        // One registry file for the whole test process, so that each library is scanned once.
+        env["UNMIX_REGISTRY"] = sharedRegistryFile
         for (key, value) in environment { env[key] = value }
 
         let process = Process()

@@ -9,6 +9,7 @@ public enum UnmixCLI {
     static let commands: [(spec: CommandSpec, needsPlugins: Bool)] = [
         (ListCommand.spec, true), (InfoCommand.spec, true), (InspectCommand.spec, false), (SynthCommand.spec, false),
         (RunCommand.spec, true), (ApplyCommand.spec, true), (CompareCommand.spec, true), (DemoCommand.spec, true),
+        (ValidateCommand.spec, false),
     ]
 
     static var help: String {
@@ -74,7 +75,14 @@ public enum UnmixCLI {
             return 0
         }
         Interrupts.install()
-        if !command.needsPlugins { return name == "inspect" ? try InspectCommand.run(args) : try SynthCommand.run(args) }
+        if !command.needsPlugins {
+            switch name {
+            case "inspect": return try InspectCommand.run(args)
+            case "synth": return try SynthCommand.run(args)
+            case "validate": return try ValidateCommand.run(args)
+            default: preconditionFailure("command \(name) declared but not dispatched")
+            }
+        }
         let registry = PluginRegistry.discover(.standard(explicit: args.all("--plugin-path")))
         switch name {
         case "list": return try ListCommand.run(args, registry)

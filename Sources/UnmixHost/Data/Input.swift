@@ -32,6 +32,14 @@ public struct Input: Sendable {
         return Input(dataset: selected, selection: selection, region: region, fileShape: [cube.rows, cube.cols, cube.bands])
     }
 
+    /// A cube held in memory, named `label` in messages (`validate`'s test cubes).
+    public static func inMemory(_ cube: CubeData, label: String, truth: GroundTruth? = nil) throws -> Input {
+        var dataset = Dataset(path: label, format: "memory", cube: cube, dtype: .float32)
+        dataset.truth = truth
+        let (selected, region) = try dataset.selecting(Selection())
+        return Input(dataset: selected, selection: Selection(), region: region, fileShape: [cube.rows, cube.cols, cube.bands])
+    }
+
     /// The `input` entry of run.json and compare.json: where the data came from, how it was
     /// read, what was selected.
     public var report: [String: Any?] {

@@ -119,12 +119,12 @@ public enum Runner {
         do {
             return try body(shared)
         } catch let failure as WorkerFailure {
-            let message: String
-            switch failure.kind {
-            case .failed: message = failure.reason.hasPrefix("\(id): ") ? failure.reason : "\(id): \(failure.reason)"
-            case .crashed, .timedOut, .noResult: message = "plugin \(id) \(failure.reason); nothing was written"
+            // The plugin said no (a status and its reason): an ordinary failure.
+            if failure.kind == .failed {
+                throw UnmixError(failure.reason.hasPrefix("\(id): ") ? failure.reason : "\(id): \(failure.reason)")
             }
-            throw RunFailure(message: message, reason: failure.reason, peakMemoryMiB: failure.peakMemoryMiB)
+            throw RunFailure(message: "plugin \(id) \(failure.reason); nothing was written", reason: failure.reason,
+                             peakMemoryMiB: failure.peakMemoryMiB)
         }
     }
 

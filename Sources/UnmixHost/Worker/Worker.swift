@@ -9,11 +9,19 @@ public struct WorkerLimits: Sendable {
     public var stderrPath: String?
     /// The line before the progress of this run (compare's "[run 3 of 8] ").
     public var progressPrefix: String?
+    /// A file for the worker's stdout (`validate` checks that plugins print nothing); nil: /dev/null.
+    public var stdoutPath: String?
+    /// Ask the plugin to stop (SIGUSR1, which its `should_cancel` sees) as soon as the worker
+    /// starts this stage (`validate`'s cancel check).
+    public var cancelAtStage: String?
 
-    public init(timeout: Double? = nil, stderrPath: String? = nil, progressPrefix: String? = nil) {
+    public init(timeout: Double? = nil, stderrPath: String? = nil, progressPrefix: String? = nil,
+                stdoutPath: String? = nil, cancelAtStage: String? = nil) {
         self.timeout = timeout
         self.stderrPath = stderrPath
         self.progressPrefix = progressPrefix
+        self.stdoutPath = stdoutPath
+        self.cancelAtStage = cancelAtStage
     }
 }
 
@@ -90,7 +98,7 @@ public enum Worker {
             posix_spawn_file_actions_adddup2(&actions, moved, target)
         }
         close(writeEnd)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, limits.stdoutPath ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
         if let path = limits.stderrPath {
             posix_spawn_file_actions_addopen(&actions, 2, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         }
@@ -133,6 +141,7 @@ public enum Worker {
         var status: Int32 = 0
         var usage = rusage()
         var exited = false
+        var cancelSent = false
         func kill(_ failure: (Double) -> Error) -> Error {
             Glibc.kill(-pid, SIGKILL)
             Glibc.kill(pid, SIGKILL)
@@ -159,6 +168,10 @@ public enum Worker {
                     let n = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
                     if n > 0 {
                         stream += chunk[0..<n]
+                        if let wanted = limits.cancelAtStage, !cancelSent, stage() == wanted {
+                            Glibc.kill(pid, SIGUSR1)
+                            cancelSent = true
+                        }
                         if stream.count > maxAnswerBytes {
                             throw kill { WorkerFailure(kind: .failed, reason: "sent more than \(maxAnswerBytes) bytes of answer", peakMemoryMiB: $0) }
                         }
