@@ -7,28 +7,51 @@ import _TestSupport
 @Suite struct CLITests {
     // MARK: - Help
 
-    @Test(arguments: [
-        (["--help"], [
-            "OVERVIEW: unmix — spectral unmixing with pluggable methods",
-            "USAGE: unmix <subcommand> [options]",
-            "SUBCOMMANDS:", "\n  list ", "\n  info ", "\n  synth ", "\n  run ", "\n  compare ", "\n  demo ",
-            "OPTIONS:", "-h, --help", "--version",
-        ]),
-        (["run", "--help"], [
-            "OVERVIEW: Unmix a cube with one plugin and write its endmembers and abundances.",
-            "USAGE: unmix run <name> <input> [options]",
-            "ARGUMENTS:", "<name>", "<input>",
-            "OPTIONS:", "-r, --endmembers <R>", "--set <KEY=VALUE>", "--seed <N>", "--shape <ROWSxCOLS>",
-            "--out <DIR>", "--json", "--plugin-path <DIR>", "-v, --verbose", "-h, --help",
-        ]),
-    ])
-    func helpText(args: [String], lines: [String]) throws {
+    /// The subcommands, in the order `unmix --help` lists them. Each one's help, and the
+    /// top-level help (as "unmix"), is pinned whole in `Tests/Fixtures/help/<command>.txt`.
+    static let subcommands = ["list", "info", "inspect", "synth", "run", "apply", "compare", "demo"]
+
+    /// The pinned help texts. After changing an option or its help on purpose, regenerate them:
+    ///
+    ///     UNMIX_UPDATE_HELP=1 swift test --skip-build --filter 'CLITests.helpText'
+    ///
+    /// which rewrites every file from the built `unmix` (still checking that help exits 0 with
+    /// nothing on stderr), then review the diff of `Tests/Fixtures/help` and commit it.
+    @Test(arguments: ["unmix"] + subcommands)
+    func helpText(command: String) throws {
+        let args = command == "unmix" ? ["--help"] : [command, "--help"]
         let result = try runUnmix(args)
-        #expect(result.status == 0, "exit status \(result.status); stderr: \(result.stderr)")
-        #expect(result.stderr.isEmpty, "stderr: \(result.stderr)")
+        #expect(result.status == 0, "unmix \(args.joined(separator: " ")): exit status \(result.status); stderr: \(result.stderr)")
+        #expect(result.stderr.isEmpty, "unmix \(args.joined(separator: " ")): stderr: \(result.stderr)")
         #expect(result.stdout.hasPrefix("OVERVIEW: "), "help does not open with OVERVIEW:\n\(result.stdout)")
-        let missing = lines.filter { !result.stdout.contains($0) }
-        #expect(missing.isEmpty, "help lacks \(missing):\n\(result.stdout)")
+        let file = repositoryRoot().appendingPathComponent("Tests/Fixtures/help/\(command).txt")
+        if ProcessInfo.processInfo.environment["UNMIX_UPDATE_HELP"] == "1" {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(result.stdout.utf8).write(to: file, options: .atomic)
+            return
+        }
+        let expected = try String(contentsOf: file, encoding: .utf8)
+        guard result.stdout != expected else { return }
+        // The first line that differs, then both texts (regenerate as the comment above says).
+        let (got, want) = (result.stdout.components(separatedBy: "\n"), expected.components(separatedBy: "\n"))
+        let line = (0..<min(got.count, want.count)).first { got[$0] != want[$0] } ?? min(got.count, want.count)
+        Issue.record("""
+            unmix \(args.joined(separator: " ")) differs from \(file.path) at line \(line + 1):
+              expected: \(line < want.count ? want[line] : "<end of text>")
+              observed: \(line < got.count ? got[line] : "<end of text>")
+            (UNMIX_UPDATE_HELP=1 rewrites the file.) Observed text:
+            \(result.stdout)
+            """)
+    }
+
+    /// Every subcommand the top-level help lists has its help pinned above, and no other.
+    @Test func everySubcommandHelpIsPinned() throws {
+        let result = try runUnmix(["--help"])
+        let lines = result.stdout.components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "SUBCOMMANDS:"), "no SUBCOMMANDS: in \(result.stdout)")
+        let listed = lines[(start + 1)...].prefix { !$0.isEmpty }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(listed == Self.subcommands, "unmix --help lists \(listed); the pinned help covers \(Self.subcommands)")
     }
 
     // MARK: - list and info

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnmixAutoencoder
 import UnmixNumerics
+import _TestSupport
 
 @Suite struct LayerAndLossTests {
     /// Layers through the gradient check: their input and every parameter.
@@ -23,11 +24,35 @@ import UnmixNumerics
             SparseReLU(features: 4)(v[0], ForwardContext(tape: v[0].tape, training: true))
         }
         c.check("scaled softmax", [x]) { v in ScaledSoftmax(scale: 3)(v[0], ForwardContext(tape: v[0].tape, training: true)) }
+
+        // Every layer with parameters, through the parameter check: each parameter's gradient as
+        // an optimiser receives it, element by element, against central differences.
+        c.checkParameters("dense (weight, bias)", dense, input: x, training: true)
+        c.checkParameters("dense without bias", Dense(inputs: 4, outputs: 2, bias: false, random: &random), input: x, training: true)
+        // (Conv2D picks its method itself; both methods are checked op by op in GradientCheckTests.)
+        let conv = Conv2D(kernelSize: (3, 2), inputs: 3, outputs: 2, random: &random)
+        c.checkParameters("conv2d kernel", conv, input: c.tensor([2, 4, 5, 3]), training: true)
+        // BatchNorm with γ and β away from their initial 1 and 0, in training (batch statistics)
+        // and in inference (moving statistics set to something other than 0 and 1).
+        let norm = BatchNorm(features: 4)
+        norm.gamma.value = c.tensor([4], low: 0.5, high: 2)
+        norm.beta.value = c.tensor([4])
+        c.checkParameters("batchnorm γ, β (training)", norm, input: x, training: true)
+        norm.movingMean.value = c.tensor([4])
+        norm.movingVariance.value = c.tensor([4], low: 0.5, high: 2)
+        c.checkParameters("batchnorm γ, β (inference)", norm, input: x, training: false)
+        // SparseReLU: thresholds 0.1…0.4 and inputs at least 0.2 away from them (the kink).
+        let sparse = SparseReLU(features: 4)
+        sparse.threshold.value = Tensor(shape: [4], storage: [0.1, 0.2, 0.3, 0.4])
+        let shifted = Tensor(shape: x.shape, storage: x.storage.enumerated().map { i, v in
+            sparse.threshold.value.storage[i % 4] + (v >= 0 ? v + 0.2 : v - 0.2)
+        })
+        c.checkParameters("sparse relu threshold", sparse, input: shifted, training: true)
     }
 
     /// The layer and the explicit formula give the same values, and the layer's parameters get
     /// gradients (BatchNorm: γ and β; the moving statistics move by (1 − momentum)).
-    @Test func batchNormTrainingAndInference() {
+    @Test func batchNormTrainingAndInference() throws {
         let bn = BatchNorm(features: 2)
         let x = Tensor([[1, 10], [3, 20], [5, 60]])
         let ctx = ForwardContext(training: true)
@@ -39,8 +64,39 @@ import UnmixNumerics
         for (o, e) in zip(y.value.storage, expected) { #expect(Swift.abs(o - e) < 1e-5, "BN output \(o), expected \(e)") }
         #expect(Swift.abs(bn.movingMean.value.storage[0] - 0.03) < 1e-6 && Swift.abs(bn.movingMean.value.storage[1] - 0.3) < 1e-5)
         #expect(Swift.abs(bn.movingVariance.value.storage[0] - (0.99 + 0.01 * 8 / 3)) < 1e-6)
-        let grads = ctx.gradients(of: sum(y * ctx.tape.constant(Tensor([[1, 2], [3, 4], [5, 6]]))))
-        #expect(grads.count == 2, "γ and β get gradients")
+        // The gradients of L = Σ y ∘ G: by hand, ∂L/∂β = column sums of G = (9, 12) and
+        // ∂L/∂γ = Σ G ∘ x̂ = (8/√(8/3 + ε), 100/√(1400/3 + ε)); and by central differences of
+        // the same loss through a second BatchNorm whose γ or β is moved (this one's moving
+        // statistics are kept for the inference check below).
+        let g = Tensor([[1, 2], [3, 4], [5, 6]])
+        let grads = ctx.gradients(of: sum(y * ctx.tape.constant(g)))
+        let dGamma = try #require(grads.first { $0.0 === bn.gamma }?.1, "no gradient for γ")
+        let dBeta = try #require(grads.first { $0.0 === bn.beta }?.1, "no gradient for β")
+        let byHandGamma: [Float] = [8 / (8.0 / 3 + 1e-3).squareRoot(), 100 / (1400.0 / 3 + 1e-3).squareRoot()]
+        expectClose(dBeta.storage, [9, 12], tolerance: 1e-4, "∂L/∂β")
+        expectClose(dGamma.storage, byHandGamma, tolerance: 1e-4, "∂L/∂γ")
+        func loss(gamma: [Float], beta: [Float]) -> Float {
+            let twin = BatchNorm(features: 2)
+            twin.gamma.value = Tensor(shape: [2], storage: gamma)
+            twin.beta.value = Tensor(shape: [2], storage: beta)
+            let t = ForwardContext(training: true)
+            return sum(twin(t.tape.constant(x), t) * t.tape.constant(g)).value.scalar
+        }
+        let h: Float = 1e-2
+        for j in 0..<2 {
+            var up: [Float] = [1, 1], down: [Float] = [1, 1]
+            up[j] += h
+            down[j] -= h
+            let numericGamma = (loss(gamma: up, beta: [0, 0]) - loss(gamma: down, beta: [0, 0])) / (2 * h)
+            #expect(Swift.abs(numericGamma - dGamma.storage[j]) < 1e-2 * max(1, Swift.abs(numericGamma)),
+                    "∂L/∂γ[\(j)]: analytic \(dGamma.storage[j]), numeric \(numericGamma)")
+            var b1: [Float] = [0, 0], b2: [Float] = [0, 0]
+            b1[j] += h
+            b2[j] -= h
+            let numericBeta = (loss(gamma: [1, 1], beta: b1) - loss(gamma: [1, 1], beta: b2)) / (2 * h)
+            #expect(Swift.abs(numericBeta - dBeta.storage[j]) < 1e-2 * max(1, Swift.abs(numericBeta)),
+                    "∂L/∂β[\(j)]: analytic \(dBeta.storage[j]), numeric \(numericBeta)")
+        }
         // Inference uses the moving statistics: (x − m)/sqrt(v + eps)·γ + β.
         let inference = ForwardContext(training: false)
         let z = bn(inference.tape.constant(Tensor([[1, 10]])), inference)

@@ -77,3 +77,30 @@ public func runUnmix(_ args: [String], environment: [String: String] = [:]) thro
                 (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 }
+
+/// The dynamic-library products of the first-party plugins, as `Package.swift` declares them in
+/// its `firstPartyPlugins` table (`("VCA", "unmix_vca")` → `"unmix_vca"`), in table order.
+/// Read from the manifest itself, so the list is never kept twice; throws when the table cannot
+/// be found or holds no entry.
+public func firstPartyPluginProducts() throws -> [String] {
+    let manifest = try String(contentsOf: repositoryRoot().appendingPathComponent("Package.swift"), encoding: .utf8)
+    guard let start = manifest.range(of: "let firstPartyPlugins"),
+          let end = manifest.range(of: "\n]", range: start.upperBound..<manifest.endIndex) else {
+        throw ManifestError("Package.swift has no 'let firstPartyPlugins … ]' table")
+    }
+    // Each entry is one line: ("Folder", "product"),
+    var products = [String]()
+    for line in manifest[start.upperBound..<end.lowerBound].split(separator: "\n") {
+        let quoted = line.split(separator: "\"", omittingEmptySubsequences: false)
+        // ` ("VCA", "unmix_vca"),` splits into 5 pieces: the product is the fourth.
+        if line.trimmingCharacters(in: .whitespaces).hasPrefix("("), quoted.count == 5 { products.append(String(quoted[3])) }
+    }
+    guard !products.isEmpty else { throw ManifestError("Package.swift's firstPartyPlugins table has no entry this parser reads") }
+    return products
+}
+
+/// Package.swift could not be read as `firstPartyPluginProducts()` expects.
+public struct ManifestError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

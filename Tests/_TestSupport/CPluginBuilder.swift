@@ -21,18 +21,18 @@ public struct CPluginBuildError: Error, CustomStringConvertible {
 }
 
 /// Compiles one C source file into a shared library against the plugin header alone:
-/// `cc -std=c99 -shared -fPIC -I <root>/SDK/include -o <output> <source> -lm`.
+/// `cc -std=c99 -shared -fPIC -I <root>/SDK/include <defines> -o <output> <source> <libraries> -lm`,
+/// `defines` being compiler options such as `-DHOSTILE_MODE=crash_fit` and `libraries` linker
+/// options such as `-L DIR -l:libx.so`.
 ///
 /// Creates the folder of `output` when needed. Throws `CPluginBuildError`, carrying the
 /// compiler's diagnostics, when `cc` cannot be run or fails.
-public func buildCPlugin(source: URL, output: URL) throws {
+public func buildCPlugin(source: URL, output: URL, defines: [String] = [], libraries: [String] = []) throws {
     try FileManager.default.createDirectory(
         at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
     let include = repositoryRoot().appendingPathComponent("SDK/include").path
-    let arguments = [
-        "cc", "-std=c99", "-shared", "-fPIC", "-I", include,
-        "-o", output.path, source.path, "-lm",
-    ]
+    let arguments = ["cc", "-std=c99", "-shared", "-fPIC", "-I", include] + defines
+        + ["-o", output.path, source.path] + libraries + ["-lm"]
 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env") // finds `cc` on PATH

@@ -104,3 +104,30 @@ public func smallSyntheticCube(seed: UInt64, side: Int = 16, bands: Int? = nil) 
     }
     return CubeData(rows: side, cols: side, bands: b, values: values)
 }
+
+/// Builds `Tests/Fixtures/plugins/hostile.c` in one of its compiled modes into `directory` as
+/// `mode.fileName` (`libunmix_hostile_<mode>.so`; `libunmix_needs.so` for
+/// `.missingDependency`, whose helper library is built beside it in a folder of its own and
+/// then deleted) and returns the library's URL. The odd files (`.notELF`, `.empty`, `.fifo`) are
+/// not builds: see `installHostileLibraries(_:into:)`.
+@discardableResult
+public func buildHostilePlugin(_ mode: HostileMode, into directory: URL) throws -> URL {
+    guard let name = mode.compiledMode else {
+        throw CPluginBuildError(command: [], status: -1, output: "\(mode) is not built from hostile.c")
+    }
+    let output = directory.appendingPathComponent(mode.fileName)
+    let source = fixtureSource("hostile")
+    guard mode == .missingDependency else {
+        try buildCPlugin(source: source, output: output, defines: ["-DHOSTILE_MODE=\(name)"])
+        return output
+    }
+    // Linked against a helper in a private folder that is removed afterwards (no rpath: the
+    // loader looks for the helper on the default path and finds nothing).
+    let helperFolder = directory.appendingPathComponent(".hostile-helper-\(UUID().uuidString)", isDirectory: true)
+    defer { try? FileManager.default.removeItem(at: helperFolder) }
+    try buildCPlugin(source: source, output: helperFolder.appendingPathComponent(HostileMode.helperLibrary),
+                     defines: ["-DHOSTILE_HELPER"])
+    try buildCPlugin(source: source, output: output, defines: ["-DHOSTILE_MODE=\(name)"],
+                     libraries: ["-L", helperFolder.path, "-l:\(HostileMode.helperLibrary)"])
+    return output
+}

@@ -42,6 +42,12 @@ public final class PluginLibrary: @unchecked Sendable {
             throw UnmixError("the plugin table lacks a required function")
         }
         let descriptor = try PluginDescriptor(d.pointee, abiMajor: t.abi_major, abiMinor: t.abi_minor)
+        // The state capability is a promise of the extension: a save that finds none would write
+        // an empty model.
+        if descriptor.canSaveState && t.get_extension(table, UNMIX_EXT_STATE_2) == nil
+            && t.get_extension(table, UNMIX_EXT_STATE) == nil {
+            throw UnmixError("descriptor field 'capabilities' declares UNMIX_CAP_STATE, but get_extension offers neither '\(UNMIX_EXT_STATE_2)' nor '\(UNMIX_EXT_STATE)'")
+        }
         return PluginLibrary(path: path, table: table, descriptor: descriptor)
     }
 
