@@ -9,7 +9,7 @@ import _TestSupport
 
     /// The subcommands, in the order `unmix --help` lists them. Each one's help, and the
     /// top-level help (as "unmix"), is pinned whole in `Tests/Fixtures/help/<command>.txt`.
-    static let subcommands = ["list", "info", "inspect", "synth", "run", "apply", "compare", "demo"]
+    static let subcommands = ["list", "info", "inspect", "synth", "run", "apply", "compare", "demo", "validate"]
 
     /// The pinned help texts. After changing an option or its help on purpose, regenerate them:
     ///
@@ -92,7 +92,7 @@ import _TestSupport
             let byID = Dictionary(plugins.map { ($0["id"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
             let vca = try #require(byID["vca"], "no vca in \(plugins)")
             #expect(vca["name"] as? String == "VCA")
-            #expect(vca["abi_version"] as? String == "1.1")
+            #expect(vca["abi_version"] as? String == "1.2")
             #expect((vca["path"] as? String)?.hasSuffix("/libunmix_vca.so") == true, "vca path \(vca["path"] ?? "nil")")
             #expect(byID["atgp"]?["path"] as? String == atgp.path)
             let failures = try #require(json["failures"] as? [Any])
@@ -103,7 +103,7 @@ import _TestSupport
     @Test func infoText() throws {
         let result = try runUnmix(["info", "vca"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        for fragment in ["VCA (vca) 1.0.0, plugin ABI 1.1", "capabilities: stochastic, state", "snr", "[0, 200]",
+        for fragment in ["VCA (vca) 1.0.0, plugin ABI 1.2", "capabilities: stochastic, state", "snr", "[0, 200]",
                          "projection", "auto|projective|subspace"] {
             #expect(result.stdout.contains(fragment), "info lacks \"\(fragment)\":\n\(result.stdout)")
         }

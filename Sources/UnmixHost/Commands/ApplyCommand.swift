@@ -18,6 +18,7 @@ enum ApplyCommand {
             RunOptions.out,
             RunOptions.json,
             RunOptions.timeout,
+            RunOptions.maxMemory,
             ReportBuilder.profileOption,
         ])
 

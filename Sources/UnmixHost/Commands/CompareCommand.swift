@@ -21,6 +21,7 @@ enum CompareCommand {
             OptionSpec(["--seed"], value: "N", help: "Seed of the first run (default 0)."),
             OptionSpec(["--set"], value: "PLUGIN.KEY=VALUE", help: "Set a parameter of one plugin (repeatable).", repeatable: true),
             OptionSpec(["--timeout"], value: "SECONDS", help: "Stop any one run that takes longer (default: no limit)."),
+            RunOptions.maxMemory,
         ] + InputOptions.all + [
             OptionSpec(["--out"], value: "DIR", help: "Also write compare.json, report.html and every run's outputs to DIR."),
             ReportBuilder.profileOption,

@@ -7,7 +7,9 @@ enum RunCommand {
             INPUT is any file 'unmix inspect' reads (DigitalMicrograph, HyperSpy, TIA, ripple, ENVI, \
             MATLAB, NumPy) or a folder written by 'unmix synth'. Writes DIR/endmembers.npy (R, bands), \
             DIR/abundances.npy (rows, cols, R), DIR/run.json, DIR/report.html (open it in a browser) and \
-            DIR/result.hspy (for HyperSpy). Nothing is written when anything fails.
+            DIR/result.hspy (for HyperSpy). The plugin runs in a worker process: a crash, a hang past \
+            --timeout or a non-finite result is reported in one line, and nothing is written when \
+            anything fails (the model of --save-model and DIR appear together or not at all).
             """,
         positionals: [("name", "The plugin's id or name."), ("input", "The cube: a file or a synth folder.")],
         options: [
@@ -19,6 +21,7 @@ enum RunCommand {
             RunOptions.json,
             OptionSpec(["--save-model"], value: "FILE", help: "Also save the trained model to FILE, for 'unmix apply'."),
             RunOptions.timeout,
+            RunOptions.maxMemory,
             ReportBuilder.profileOption,
         ])
 

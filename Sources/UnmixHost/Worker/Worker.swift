@@ -15,6 +15,15 @@ public struct WorkerLimits: Sendable {
     /// starts this stage (`validate`'s cancel check).
     public var cancelAtStage: String?
 
+    /// The worker's address-space limit in bytes (default: three quarters of the machine's memory).
+    public var memoryBytes: Int = WorkerLimits.defaultMemoryBytes
+
+    /// Three quarters of physical memory.
+    public static let defaultMemoryBytes: Int = {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && size > 0 ? Int(pages) / 4 * 3 * Int(size) : Int.max
+    }()
+
     public init(timeout: Double? = nil, stderrPath: String? = nil, progressPrefix: String? = nil,
                 stdoutPath: String? = nil, cancelAtStage: String? = nil) {
         self.timeout = timeout
@@ -73,6 +82,8 @@ public enum Worker {
         let requestFD = unmix_memfd_create("unmix-request")
         guard requestFD >= 0 else { throw UnmixError("cannot start a worker: \(errnoText())") }
         defer { close(requestFD) }
+        var request = request
+        request.memoryLimit = limits.memoryBytes
         try writeAll(requestFD, Frame.encode(json: request) + state)
         lseek(requestFD, 0, SEEK_SET)
         var pipeFDs: [Int32] = [0, 0]

@@ -27,6 +27,10 @@ enum WorkerMain {
             send(.failed("the worker could not read its request: \(error)"))
             return 1
         }
+        if let bytes = request.memoryLimit, bytes > 0, bytes < Int.max {
+            var limit = rlimit(rlim_cur: rlim_t(bytes), rlim_max: rlim_t(bytes))
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)
+        }
         do {
             try execute(request, trailing: trailing)
         } catch {

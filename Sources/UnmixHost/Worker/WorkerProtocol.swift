@@ -19,6 +19,9 @@ public struct WorkerRequest: Codable, Sendable {
     /// The library to load, by path.
     public var library: String
     public var job: Job
+    /// The worker's address-space limit (RLIMIT_AS) in bytes, set before the library loads:
+    /// a plugin asking for more gets a failed allocation instead of the machine's memory.
+    public var memoryLimit: Int?
 
     public enum Job: Codable, Sendable {
         /// Load the library and describe it (discovery).
