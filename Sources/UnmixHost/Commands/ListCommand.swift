@@ -6,7 +6,10 @@ enum ListCommand {
         discussion: """
             Search order: --plugin-path DIR (repeatable), UNMIX_PLUGIN_PATH (colon-separated), the \
             first-party plugins beside the executable, ~/.local/lib/unmix/plugins, \
-            /usr/local/lib/unmix/plugins. Files named libunmix_*.so or unmix_*.so are loaded.
+            /usr/local/lib/unmix/plugins. Regular files named libunmix_*.so or unmix_*.so are loaded, \
+            each by a worker process (a library that crashes or hangs is listed as failed); what they \
+            declare is kept in a registry file (UNMIX_REGISTRY, else ~/.cache/unmix/registry.json) and \
+            read again until the library changes.
             """,
         options: [OptionSpec(["--json"], help: "Print one JSON document instead of a table.")])
 
@@ -19,6 +22,7 @@ enum ListCommand {
                      "abi_version": p.descriptor.abiVersion, "path": p.path, "summary": p.descriptor.summary]
                 },
                 "failures": registry.failures.map { ["path": $0.path, "reason": $0.reason] },
+                "notes": registry.notes,
             ]))
             return 0
         }
@@ -30,6 +34,10 @@ enum ListCommand {
             }), terminator: "")
             print("\nloaded from:")
             for p in registry.plugins { print("  \(p.descriptor.id): \(p.path)") }
+        }
+        if !registry.notes.isEmpty {
+            print("\nnames:")
+            for note in registry.notes { print("  \(note)") }
         }
         if !registry.failures.isEmpty {
             print("\nfailed to load:")

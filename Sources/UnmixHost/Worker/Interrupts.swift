@@ -41,6 +41,12 @@ public enum Interrupts {
     }
 
     private static let installed: Void = {
+        // A parent may have started us with these blocked (test runners do): unblock them.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for signal in [SIGINT, SIGTERM] {
             _ = Glibc.signal(signal) { number in
                 receivedSignal = number

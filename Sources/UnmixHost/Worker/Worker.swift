@@ -119,7 +119,14 @@ public enum Worker {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        // A clean start: no signal blocked, the ones the worker handles at their defaults.
+        var none = sigset_t(), handled = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&handled)
+        for signal in [SIGINT, SIGTERM, SIGUSR1, SIGPIPE] { sigaddset(&handled, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &handled)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"
