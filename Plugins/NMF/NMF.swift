@@ -41,7 +41,7 @@ struct NMF: StatefulUnmixer {
             """,
         authors: "unmix developers", license: "MIT",
         url: "https://doi.org/10.1145/2020408.2020577",
-        capabilities: [.stochastic, .progress])
+        capabilities: [.stochastic, .progress, .abundancesNonnegative])
 
     static let parameters: [Parameter<NMF>] = [
         .choice("solver", \.solver,
