@@ -57,7 +57,7 @@ enum ApplyCommand {
         let instance = try PluginInstance(plugin, verbose: args.flag("--verbose"))
         try instance.setParameters(model.values, seed: model.seed)
         instance.setSignalAxis(input.signalAxis.isUncalibrated ? nil : input.signalAxis)
-        try instance.loadState(model.state, r: model.r)
+        try instance.loadState(model.state, r: model.r, bands: model.bands)
         let t0 = now()
         let abundances = try instance.abundances(cube)
         let seconds = now() - t0
