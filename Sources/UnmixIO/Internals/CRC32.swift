@@ -19,9 +19,19 @@ struct CRC32: Sendable {
 
     /// Feeds `bytes` (in order; the checksum of a file fed in pieces is the checksum of the whole).
     mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        if bytes.withContiguousStorageIfAvailable({ update(buffer: $0) }) != nil { return }
         var c = ~value
         Self.table.withUnsafeBufferPointer { t in
             for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        }
+        value = ~c
+    }
+
+    /// The loop over contiguous bytes (arrays, slices, `Data`): no generic iteration.
+    private mutating func update(buffer: UnsafeBufferPointer<UInt8>) {
+        var c = ~value
+        Self.table.withUnsafeBufferPointer { t in
+            for b in buffer { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
         }
         value = ~c
     }
