@@ -251,19 +251,21 @@ public struct ModelFile: Sendable, Equatable {
     /// The deepest nesting of arrays and objects in `json` (brackets inside strings ignored), so
     /// that a header of a million `[` is refused before a recursive parser sees it.
     static func jsonDepth(_ json: ArraySlice<UInt8>) -> Int {
+        let (quote, backslash, openArray, openObject, closeArray, closeObject): (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0x22, 0x5C, 0x5B, 0x7B, 0x5D, 0x7D)
         var depth = 0, deepest = 0, inString = false, escaped = false
-        for c in json {
-            if inString {
-                if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch c {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                deepest = max(deepest, depth)
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
+        json.withUnsafeBufferPointer { buffer in
+            for c in buffer {
+                if inString {
+                    if escaped { escaped = false } else if c == backslash { escaped = true } else if c == quote { inString = false }
+                } else if c == quote {
+                    inString = true
+                } else if c == openArray || c == openObject {
+                    depth += 1
+                    deepest = max(deepest, depth)
+                } else if c == closeArray || c == closeObject {
+                    depth -= 1
+                }
             }
         }
         return deepest
