@@ -9,6 +9,9 @@
  * Abundances: non-negative least squares per pixel, solved on the R x R normal equations
  * (G = E E^T, b = E y) by cyclic coordinate descent, optionally rescaled to sum to one.
  *
+ * State: the fitted model (R, bands, the endmembers) is saved and restored through
+ * "unmix.state/2" (and "unmix.state/1", the same save and load); see the STATE section.
+ *
  * Built against unmix.h alone; needs nothing but libm:
  *     cc -std=c99 -O2 -shared -fPIC -I ../../SDK/include -o libunmix_atgp.so atgp_nnls.c -lm
  */
@@ -67,7 +70,7 @@ static const unmix_descriptor_t atgp_descriptor = {
     "unmix examples",
     "MIT",
     NULL,
-    UNMIX_CAP_PROGRESS,
+    UNMIX_CAP_PROGRESS | UNMIX_CAP_STATE | UNMIX_CAP_ABUNDANCES_NONNEGATIVE,
     P_COUNT,
     atgp_params,
 };
@@ -176,12 +179,7 @@ static const char *atgp_last_error(const unmix_instance_t *inst)
     return inst == NULL ? "" : inst->error;
 }
 
-static const void *atgp_get_extension(const unmix_plugin_t *plugin, const char *id)
-{
-    (void)plugin;
-    (void)id;
-    return NULL;
-}
+static const void *atgp_get_extension(const unmix_plugin_t *plugin, const char *id);
 
 /* Checks one value against its entry of the parameter table; on failure writes the reason. */
 static bool check_param(unmix_instance_t *inst, const unmix_param_info_t *p, double v)
@@ -611,6 +609,190 @@ done:
     free(a);
     free(g);
     return status;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* State                                                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * The saved model, all numbers little-endian whatever the machine:
+ *
+ *     offset 0   4 bytes   "ATGP"
+ *            4   u32       format version (1)
+ *            8   u32       R, >= 1
+ *           12   u32       bands, > R
+ *           16   f64 x R*bands  the endmembers, row e holding endmember e
+ *            …   u64       FNV-1a (64-bit) of every byte before it
+ *
+ * The NNLS settings are not part of the model: a restored model uses the parameters set on
+ * the instance before `load` (the host sets the values the model was trained with). `load`
+ * accepts exactly what `save` wrote: any other length, header, non-finite value or checksum
+ * (one changed byte anywhere changes FNV-1a) is refused, and the instance keeps its model.
+ */
+#define STATE_MAGIC "ATGP"
+#define STATE_VERSION 1u
+#define STATE_HEADER 16u
+
+static uint64_t fnv1a(const unsigned char *bytes, size_t size)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t i;
+    for (i = 0; i < size; i++) h = (h ^ bytes[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void put_le(unsigned char *out, uint64_t v, unsigned width)
+{
+    unsigned i;
+    for (i = 0; i < width; i++) out[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *in, unsigned width)
+{
+    uint64_t v = 0;
+    unsigned i;
+    for (i = 0; i < width; i++) v |= (uint64_t)in[i] << (8 * i);
+    return v;
+}
+
+/* The size of the state of an R x bands model, or 0 when it does not fit in a size_t. */
+static size_t state_size(uint64_t r, uint64_t bands)
+{
+    uint64_t values = r * bands; /* both below 2^32: no overflow */
+    if (values > (SIZE_MAX - STATE_HEADER - 8) / 8) return 0;
+    return (size_t)(STATE_HEADER + 8 * values + 8);
+}
+
+static unmix_status atgp_save(unmix_instance_t *inst, unmix_write_fn write, void *context)
+{
+    unsigned char *bytes;
+    size_t size, i, values;
+    bool ok;
+    if (inst == NULL) return UNMIX_ERR_INVALID_ARGUMENT;
+    if (write == NULL) {
+        set_error(inst, "save: no write function");
+        return UNMIX_ERR_INVALID_ARGUMENT;
+    }
+    if (!inst->fitted) {
+        set_error(inst, "save called before a successful fit or load");
+        return UNMIX_ERR_BAD_STATE;
+    }
+    size = state_size(inst->r, inst->bands);
+    bytes = size == 0 ? NULL : (unsigned char *)malloc(size);
+    if (bytes == NULL) {
+        set_error(inst, "out of memory");
+        return UNMIX_ERR_OUT_OF_MEMORY;
+    }
+    memcpy(bytes, STATE_MAGIC, 4);
+    put_le(bytes + 4, STATE_VERSION, 4);
+    put_le(bytes + 8, inst->r, 4);
+    put_le(bytes + 12, inst->bands, 4);
+    values = (size_t)inst->r * inst->bands;
+    for (i = 0; i < values; i++) {
+        uint64_t bits;
+        memcpy(&bits, &inst->endmembers[i], sizeof bits);
+        put_le(bytes + STATE_HEADER + 8 * i, bits, 8);
+    }
+    put_le(bytes + size - 8, fnv1a(bytes, size - 8), 8);
+    ok = write(context, bytes, size);
+    free(bytes);
+    if (!ok) {
+        set_error(inst, "save: the host's write function failed");
+        return UNMIX_ERR_INTERNAL;
+    }
+    inst->error[0] = '\0';
+    return UNMIX_OK;
+}
+
+static unmix_status refuse_state(unmix_instance_t *inst, const char *why)
+{
+    set_error(inst, "ATGP state: %s; not a state this plugin saved", why);
+    return UNMIX_ERR_INVALID_ARGUMENT;
+}
+
+static unmix_status atgp_load(unmix_instance_t *inst, const void *data, size_t size)
+{
+    const unsigned char *bytes = (const unsigned char *)data;
+    uint64_t version, r, bands;
+    size_t expected, values, i, j, b;
+    double *em, *gram;
+    if (inst == NULL) return UNMIX_ERR_INVALID_ARGUMENT;
+    if (bytes == NULL) return refuse_state(inst, "no bytes");
+    if (size < STATE_HEADER + 8) return refuse_state(inst, "too short");
+    if (memcmp(bytes, STATE_MAGIC, 4) != 0) return refuse_state(inst, "no ATGP header");
+    version = get_le(bytes + 4, 4);
+    r = get_le(bytes + 8, 4);
+    bands = get_le(bytes + 12, 4);
+    if (version != STATE_VERSION) return refuse_state(inst, "another format version");
+    if (r < 1 || bands <= r) return refuse_state(inst, "R and bands out of range");
+    expected = state_size(r, bands);
+    if (expected == 0 || size != expected) return refuse_state(inst, "wrong length");
+    if (get_le(bytes + size - 8, 8) != fnv1a(bytes, size - 8))
+        return refuse_state(inst, "checksum mismatch");
+
+    values = (size_t)r * bands;
+    em = (double *)malloc(values * sizeof *em);
+    gram = (double *)malloc((size_t)r * r * sizeof *gram);
+    if (em == NULL || gram == NULL) {
+        free(em);
+        free(gram);
+        set_error(inst, "out of memory");
+        return UNMIX_ERR_OUT_OF_MEMORY;
+    }
+    for (i = 0; i < values; i++) {
+        uint64_t bits = get_le(bytes + STATE_HEADER + 8 * i, 8);
+        memcpy(&em[i], &bits, sizeof bits);
+        if (!isfinite(em[i])) {
+            free(em);
+            free(gram);
+            return refuse_state(inst, "a non-finite endmember value");
+        }
+    }
+    for (i = 0; i < r; i++) {
+        for (j = 0; j <= i; j++) {
+            double s = 0.0;
+            for (b = 0; b < bands; b++) s += em[i * bands + b] * em[j * bands + b];
+            gram[i * r + j] = s;
+            gram[j * r + i] = s;
+        }
+    }
+    /* Only now, with everything checked, replace the model. */
+    forget_model(inst);
+    inst->endmembers = em;
+    inst->gram = gram;
+    inst->r = (uint32_t)r;
+    inst->bands = (uint32_t)bands;
+    inst->fit_max_iter = inst->max_iter;
+    inst->fit_tol = inst->tol;
+    inst->fit_sum_to_one = inst->sum_to_one;
+    inst->fitted = true;
+    inst->error[0] = '\0';
+    return UNMIX_OK;
+}
+
+static unmix_status atgp_model_shape(const unmix_instance_t *inst, uint32_t *r, uint32_t *bands)
+{
+    if (inst == NULL || r == NULL || bands == NULL) return UNMIX_ERR_INVALID_ARGUMENT;
+    if (!inst->fitted) {
+        /* last_error is a const call here: the instance cannot be written; the status says it. */
+        return UNMIX_ERR_BAD_STATE;
+    }
+    *r = inst->r;
+    *bands = inst->bands;
+    return UNMIX_OK;
+}
+
+static const unmix_state2_ext_t atgp_state2 = { atgp_save, atgp_load, atgp_model_shape };
+static const unmix_state_ext_t atgp_state1 = { atgp_save, atgp_load };
+
+static const void *atgp_get_extension(const unmix_plugin_t *plugin, const char *id)
+{
+    (void)plugin;
+    if (id == NULL) return NULL;
+    if (strcmp(id, UNMIX_EXT_STATE_2) == 0) return &atgp_state2;
+    if (strcmp(id, UNMIX_EXT_STATE) == 0) return &atgp_state1;
+    return NULL;
 }
 
 /* ---------------------------------------------------------------------------------------- */

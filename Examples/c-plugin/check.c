@@ -7,7 +7,9 @@
  * cube whose endmembers are known (3 Gaussian spectra over 50 bands, one pure pixel each, the
  * other pixels random mixtures on the simplex) and checks that the endmembers found match the
  * truth (spectral angle < 0.05 rad after the best matching) and that the abundances are
- * non-negative and, with the default parameters, sum to one. It also checks a few error paths.
+ * non-negative and, with the default parameters, sum to one. It also checks a few error paths
+ * and, for a plugin that declares UNMIX_CAP_STATE, the "unmix.state/2" extension: model_shape,
+ * save, load into a new instance, the same abundances, damaged states refused.
  * Exits 0 when every check passes, 1 otherwise. A developer aid; the real tests go through the
  * host.
  */
@@ -219,6 +221,101 @@ static void expect_status(const char *what, unmix_status got, unmix_status want,
     fail(what, detail);
 }
 
+/* ---- the state extension ---- */
+
+struct byte_buffer {
+    unsigned char *bytes;
+    size_t size;
+};
+
+static bool buffer_write(void *context, const void *bytes, size_t size)
+{
+    struct byte_buffer *b = (struct byte_buffer *)context;
+    unsigned char *grown = (unsigned char *)realloc(b->bytes, b->size + size + 1);
+    if (grown == NULL) return false;
+    b->bytes = grown;
+    if (size > 0) memcpy(b->bytes + b->size, bytes, size);
+    b->size += size;
+    return true;
+}
+
+/*
+ * Saves the model of `inst` (fitted on `cube` with `values`), restores it into a new instance
+ * set to the same values and checks the restored abundances are the same bits (as for a
+ * deterministic abundance step); then that a truncated state, each single-byte change of the
+ * first 16 bytes and a change in the last byte are refused, leaving the restored model in place.
+ */
+static void check_state(const unmix_plugin_t *plugin, const unmix_host_t *host,
+                        unmix_instance_t *inst, const double *values, uint32_t count,
+                        const unmix_cube_t *cube, const float *expected)
+{
+    static float restored[PIXELS * R], first[PIXELS * R];
+    const unmix_state2_ext_t *ext;
+    struct byte_buffer saved = { NULL, 0 };
+    unmix_instance_t *other;
+    uint32_t r = 0, bands = 0;
+    size_t i;
+    int refused = 0, tried = 0;
+
+    if (!(plugin->descriptor->capabilities & UNMIX_CAP_STATE)) return;
+    ext = (const unmix_state2_ext_t *)plugin->get_extension(plugin, UNMIX_EXT_STATE_2);
+    if (ext == NULL) {
+        fail("a plugin declaring UNMIX_CAP_STATE offers " UNMIX_EXT_STATE_2, NULL);
+        return;
+    }
+    other = plugin->create(host);
+    if (other == NULL) {
+        fail("create (for the state checks)", NULL);
+        return;
+    }
+    expect_status("model_shape before any fit or load", ext->model_shape(other, &r, &bands),
+                  UNMIX_ERR_BAD_STATE, plugin, other);
+    expect_status("save before any fit", ext->save(other, buffer_write, &saved),
+                  UNMIX_ERR_BAD_STATE, plugin, other);
+    free(saved.bytes);
+    saved.bytes = NULL;
+    saved.size = 0;
+    expect_status("save", ext->save(inst, buffer_write, &saved), UNMIX_OK, plugin, inst);
+    expect_status("set_params (for the restored model)",
+                  plugin->set_params(other, values, count, 0), UNMIX_OK, plugin, other);
+    expect_status("load", ext->load(other, saved.bytes, saved.size), UNMIX_OK, plugin, other);
+    expect_status("model_shape after load", ext->model_shape(other, &r, &bands), UNMIX_OK,
+                  plugin, other);
+    if (r == R && bands == BANDS) pass("model_shape gives (R, bands)");
+    else fail("model_shape gives (R, bands)", NULL);
+    expect_status("abundances of the restored model", plugin->abundances(other, cube, restored),
+                  UNMIX_OK, plugin, other);
+    if (memcmp(restored, expected, sizeof restored) == 0) pass("the restored model gives the same abundances");
+    else fail("the restored model gives the same abundances", NULL);
+    memcpy(first, restored, sizeof first);
+
+    if (saved.size > 0) {
+        tried++;
+        refused += ext->load(other, saved.bytes, saved.size - 1) == UNMIX_ERR_INVALID_ARGUMENT;
+    }
+    for (i = 0; i < saved.size && i < 16; i++) {
+        saved.bytes[i] ^= 0xFFu;
+        tried++;
+        refused += ext->load(other, saved.bytes, saved.size) == UNMIX_ERR_INVALID_ARGUMENT;
+        saved.bytes[i] ^= 0xFFu;
+    }
+    if (saved.size > 0) {
+        saved.bytes[saved.size - 1] ^= 0x01u;
+        tried++;
+        refused += ext->load(other, saved.bytes, saved.size) == UNMIX_ERR_INVALID_ARGUMENT;
+        saved.bytes[saved.size - 1] ^= 0x01u;
+    }
+    if (refused == tried) pass("damaged states are refused with UNMIX_ERR_INVALID_ARGUMENT");
+    else fail("damaged states are refused with UNMIX_ERR_INVALID_ARGUMENT", NULL);
+    memset(restored, 0, sizeof restored);
+    expect_status("abundances after the refused loads", plugin->abundances(other, cube, restored),
+                  UNMIX_OK, plugin, other);
+    if (memcmp(restored, first, sizeof restored) == 0) pass("a refused load keeps the model");
+    else fail("a refused load keeps the model", NULL);
+    free(saved.bytes);
+    plugin->destroy(other);
+}
+
 int main(int argc, char **argv)
 {
     static float truth[R * BANDS], cube_data[PIXELS * BANDS], found[R * BANDS];
@@ -376,6 +473,7 @@ int main(int argc, char **argv)
     }
     if (negative == 0 && max_err < 1e-3) pass("abundances non-negative and exact (no rescaling)");
     else fail("abundances non-negative and exact (no rescaling)", NULL);
+    check_state(plugin, &host, inst, values, count, &cube, abund);
 
     /* After a fit: a band mismatch, and cancellation. */
     other.rows = ROWS;

@@ -24,7 +24,7 @@ struct ShallowAE: Unmixer {
             abundances. Decoder: a non-negative linear layer whose rows are the endmembers. \
             Trained with Adam on every pixel of the cube scaled by its maximum. An example of the SDK.
             """,
-        authors: "unmix examples", license: "MIT", capabilities: [.stochastic, .progress])
+        authors: "unmix examples", license: "MIT", capabilities: [.stochastic, .progress, .abundancesNonnegative, .abundancesSumToOne])
 
     static let parameters: [Parameter<ShallowAE>] = [
         .integer("epochs", \.epochs, min: 0, max: 10_000, help: "Passes over the pixels."),

@@ -54,7 +54,7 @@ struct BLU: Unmixer {
             """,
         authors: "unmix developers", license: "MIT",
         url: "https://doi.org/10.1109/TSP.2009.2025797",
-        capabilities: [.stochastic, .progress])
+        capabilities: [.stochastic, .progress, .abundancesNonnegative, .abundancesSumToOne])
 
     static let parameters: [Parameter<BLU>] = [
         .integer("iterations", \.iterations, min: 2, max: 100_000,

@@ -43,7 +43,7 @@ struct CNNAEU: StatefulUnmixer {
             reference notebook's.
             """,
         authors: "unmix developers", license: "MIT", url: "https://doi.org/10.1109/TGRS.2020.2992743",
-        capabilities: [.stochastic, .progress])
+        capabilities: [.stochastic, .progress, .abundancesNonnegative, .abundancesSumToOne])
 
     static let parameters: [Parameter<CNNAEU>] = [
         .integer("epochs", \.epochs, min: 0, max: 100_000, help: "Training epochs."),

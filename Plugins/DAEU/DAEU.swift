@@ -31,7 +31,7 @@ struct DAEU: StatefulUnmixer {
             cube scaled by its global maximum. Hyperparameters default to the reference notebook's.
             """,
         authors: "unmix developers", license: "MIT", url: "https://doi.org/10.1109/ACCESS.2018.2818280",
-        capabilities: [.stochastic, .progress])
+        capabilities: [.stochastic, .progress, .abundancesNonnegative])
 
     static let parameters: [Parameter<DAEU>] = [
         .integer("epochs", \.epochs, min: 0, max: 100_000, help: "Training epochs."),

@@ -58,7 +58,7 @@ struct MTAEU: StatefulUnmixer {
             with every input fed the same pixel. Hyperparameters default to the reference notebook's.
             """,
         authors: "unmix developers", license: "MIT", url: "https://github.com/burknipalsson/hu_autoencoders",
-        capabilities: [.stochastic, .progress])
+        capabilities: [.stochastic, .progress, .abundancesNonnegative, .abundancesSumToOne])
 
     static let parameters: [Parameter<MTAEU>] = [
         .integer("epochs", \.epochs, min: 0, max: 100_000, help: "Training epochs."),

@@ -43,7 +43,7 @@ struct NMF: StatefulUnmixer {
         authors: "unmix developers", license: "MIT",
         url: "https://doi.org/10.1145/2020408.2020577",
         // Not `.stochastic`: with the default start (NNDSVD) the seed changes nothing.
-        capabilities: [.progress])
+        capabilities: [.progress, .abundancesNonnegative])
 
     static let parameters: [Parameter<NMF>] = [
         .choice("solver", \.solver,

@@ -43,7 +43,7 @@ struct UDAS: StatefulUnmixer {
             is divided by its global maximum first and the endmembers multiplied back.
             """,
         authors: "unmix developers", license: "MIT", url: "https://doi.org/10.1109/TGRS.2018.2868690",
-        capabilities: [.stochastic, .progress])
+        capabilities: [.stochastic, .progress, .abundancesNonnegative])
 
     static let parameters: [Parameter<UDAS>] = [
         .integer("layers", \.layers, min: 1, max: 100, help: "Marginalised denoising layers in the cascade (the reference: 12 passes)."),

@@ -21,7 +21,7 @@ struct VCA: StatefulUnmixer {
             """,
         authors: "unmix developers", license: "MIT",
         url: "https://doi.org/10.1109/TGRS.2005.844293",
-        capabilities: [.stochastic])
+        capabilities: [.stochastic, .abundancesNonnegative, .abundancesSumToOne])
 
     static let parameters: [Parameter<VCA>] = [
         .real("snr", \.snr, min: 0, max: 200, unit: "dB",

@@ -415,13 +415,12 @@ import _TestSupport
             try NPY.write([Float](repeating: 1, count: 4 * 4 * 5), shape: [4, 4, 5], to: dir.appendingPathComponent("small.npy"))
             expectOneErrorLine(try runUnmix(["apply", model.path, dir.appendingPathComponent("small.npy").path, "--out", out.path]),
                                status: 1, containing: ["5 bands", "200"])
-            // Another plugin version.
+            // Another plugin version (written whole, with its checksum: an edited byte is refused as damage).
             let bytes = try Data(contentsOf: model)
             let edited = dir.appendingPathComponent("old.unmix")
-            var older = bytes
-            let range = try #require(older.range(of: Data("\"version\":\"1.0.0\"".utf8)))
-            older.replaceSubrange(range, with: Data("\"version\":\"0.9.0\"".utf8))
-            try older.write(to: edited)
+            var older = try ModelFile.read(model.path)
+            older.pluginVersion = "0.9.0"
+            try older.encoded().write(to: edited)
             let text = String(decoding: bytes.prefix(400), as: UTF8.self)
             #expect(text.contains("\"version\":\"1.0.0\""), "header: \(text)")
             expectOneErrorLine(try runUnmix(["apply", edited.path, data.path, "--out", out.path]),

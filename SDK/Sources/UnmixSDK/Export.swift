@@ -19,7 +19,7 @@ public func exportPlugin<U: Unmixer>(_ type: U.Type) -> UnsafeRawPointer {
     let made = Registration(
         table: makeTable(descriptor: makeDescriptor(U.self)),
         makeBox: { ModelBox<U>() },
-        stateExtension: (U.self as? any StatefulUnmixer.Type) != nil ? makeStateExtension() : nil)
+        stateExtensions: (U.self as? any StatefulUnmixer.Type) != nil ? makeStateExtensions() : nil)
     registration = made
     return UnsafeRawPointer(made.table)
 }
@@ -29,7 +29,8 @@ public func exportPlugin<U: Unmixer>(_ type: U.Type) -> UnsafeRawPointer {
 private struct Registration {
     let table: UnsafeMutablePointer<unmix_plugin_t>
     let makeBox: () -> AnyModelBox
-    let stateExtension: UnsafeMutablePointer<unmix_state_ext_t>?
+    /// `unmix.state/2` and `unmix.state/1` (the same save and load), for a `StatefulUnmixer`.
+    let stateExtensions: (v2: UnsafeMutablePointer<unmix_state2_ext_t>, v1: UnsafeMutablePointer<unmix_state_ext_t>)?
 }
 
 nonisolated(unsafe) private var registration: Registration?
@@ -137,34 +138,50 @@ private func makeTable(descriptor: UnsafeMutablePointer<unmix_descriptor_t>) -> 
         },
         get_extension: { _, id in
             guard let id, let registration else { return nil }
-            if strcmp(id, UNMIX_EXT_STATE) == 0, let ext = registration.stateExtension {
-                return UnsafeRawPointer(ext)
-            }
+            guard let state = registration.stateExtensions else { return nil }
+            if strcmp(id, UNMIX_EXT_STATE_2) == 0 { return UnsafeRawPointer(state.v2) }
+            if strcmp(id, UNMIX_EXT_STATE) == 0 { return UnsafeRawPointer(state.v1) }
             return nil
         }))
     return table
 }
 
-private func makeStateExtension() -> UnsafeMutablePointer<unmix_state_ext_t> {
-    let ext = UnsafeMutablePointer<unmix_state_ext_t>.allocate(capacity: 1)
-    ext.initialize(to: unmix_state_ext_t(
-        save: { p, write, context in
-            guard let p else { return unmix_status(UNMIX_ERR_INVALID_ARGUMENT) }
+/// The state thunks, shared by both versions of the extension.
+private let saveThunk: @convention(c) (OpaquePointer?, unmix_write_fn?, UnsafeMutableRawPointer?) -> unmix_status = { p, write, context in
+    guard let p else { return unmix_status(UNMIX_ERR_INVALID_ARGUMENT) }
+    let me = instance(p)
+    return me.guarded {
+        guard let write else { throw PluginError.invalidArgument("save: no write function") }
+        let bytes = try me.saveState()
+        let ok = bytes.withUnsafeBytes { write(context, $0.baseAddress, $0.count) }
+        if !ok { throw PluginError(.internal, "save: the host's write function failed") }
+    }
+}
+
+private let loadThunk: @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> unmix_status = { p, bytes, size in
+    guard let p else { return unmix_status(UNMIX_ERR_INVALID_ARGUMENT) }
+    let me = instance(p)
+    return me.guarded {
+        guard let bytes else { throw PluginError.invalidArgument("load: no bytes") }
+        try me.loadState(Array(UnsafeRawBufferPointer(start: bytes, count: size)))
+    }
+}
+
+private func makeStateExtensions() -> (v2: UnsafeMutablePointer<unmix_state2_ext_t>, v1: UnsafeMutablePointer<unmix_state_ext_t>) {
+    let v1 = UnsafeMutablePointer<unmix_state_ext_t>.allocate(capacity: 1)
+    v1.initialize(to: unmix_state_ext_t(save: saveThunk, load: loadThunk))
+    let v2 = UnsafeMutablePointer<unmix_state2_ext_t>.allocate(capacity: 1)
+    v2.initialize(to: unmix_state2_ext_t(
+        save: saveThunk,
+        load: loadThunk,
+        model_shape: { p, r, bands in
+            guard let p, let r, let bands else { return unmix_status(UNMIX_ERR_INVALID_ARGUMENT) }
             let me = instance(p)
             return me.guarded {
-                guard let write else { throw PluginError.invalidArgument("save: no write function") }
-                let bytes = try me.saveState()
-                let ok = bytes.withUnsafeBytes { write(context, $0.baseAddress, $0.count) }
-                if !ok { throw PluginError(.internal, "save: the host's write function failed") }
-            }
-        },
-        load: { p, bytes, size in
-            guard let p else { return unmix_status(UNMIX_ERR_INVALID_ARGUMENT) }
-            let me = instance(p)
-            return me.guarded {
-                guard let bytes else { throw PluginError.invalidArgument("load: no bytes") }
-                try me.loadState(Array(UnsafeRawBufferPointer(start: bytes, count: size)))
+                let shape = try me.modelShape()
+                r.pointee = UInt32(shape.r)
+                bands.pointee = UInt32(shape.bands)
             }
         }))
-    return ext
+    return (v2, v1)
 }

@@ -108,3 +108,84 @@ public struct StateReader {
         guard position == values.count else { throw refuse("\(values.count - position) values left over") }
     }
 }
+
+/// The SDK's wrapping of a plugin's state: what `unmix.state/2`'s `save` writes and `load`
+/// accepts, so that the SDK knows R and the bands of a restored model without asking the plugin,
+/// and refuses altered bytes before the plugin parses them.
+///
+///     offset  0  4 bytes  magic "UXST"
+///             4  u32      envelope version (1)
+///             8  u32      R, ≥ 1
+///            12  u32      bands, > R
+///            16  u64      payload length n
+///            24  n bytes  the plugin's own state (`StatefulUnmixer.saveState()`)
+///        24 + n  u64      FNV-1a (64-bit) of the plugin's id, a zero byte, then bytes 0 ..< 24 + n
+///
+/// All numbers are little-endian. The envelope is checked whole before the plugin sees the
+/// payload: a truncated or extended state, an altered byte anywhere, or a state saved by another
+/// plugin (whose id seeds a different checksum) is refused without reading further.
+struct StateEnvelope: Equatable {
+    var r: Int
+    var bands: Int
+    var payload: [UInt8]
+
+    static let magic: [UInt8] = Array("UXST".utf8)
+    static let version: UInt32 = 1
+    static let headerSize = 24
+    static let trailerSize = 8
+
+    init(r: Int, bands: Int, payload: [UInt8]) {
+        self.r = r
+        self.bands = bands
+        self.payload = payload
+    }
+
+    /// FNV-1a over `id`, a zero byte, then `bytes`: a checksum that any single changed byte
+    /// changes (each step is a bijection of the running value).
+    static func checksum(id: String, _ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in Array(id.utf8) + [0] { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    func encoded(plugin id: String) -> [UInt8] {
+        var out = Self.magic
+        out.reserveCapacity(Self.headerSize + payload.count + Self.trailerSize)
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+        put(Self.version)
+        put(UInt32(r))
+        put(UInt32(bands))
+        put(UInt64(payload.count))
+        out += payload
+        put(Self.checksum(id: id, out[...]))
+        return out
+    }
+
+    /// The envelope in `bytes`, saved by the plugin `id` (named `name` in messages), or a
+    /// `PluginError.invalidArgument` saying what is wrong.
+    init(decoding bytes: [UInt8], plugin id: String, name: String) throws {
+        func refuse(_ what: String) -> PluginError {
+            PluginError.invalidArgument("\(name) state: \(what); not a state this plugin saved")
+        }
+        func integer(at offset: Int, width: Int) -> UInt64 {
+            (0..<width).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * $1) }
+        }
+        let overhead = Self.headerSize + Self.trailerSize
+        guard bytes.count >= overhead else { throw refuse("\(bytes.count) bytes, shorter than the SDK's envelope") }
+        guard Array(bytes[0..<4]) == Self.magic else { throw refuse("no SDK envelope") }
+        let (version, r, bands) = (integer(at: 4, width: 4), integer(at: 8, width: 4), integer(at: 12, width: 4))
+        let length = integer(at: 16, width: 8)
+        guard version == UInt64(Self.version) else { throw refuse("envelope version \(version), this SDK reads \(Self.version)") }
+        guard r >= 1, bands > r else { throw refuse("R = \(r) and \(bands) bands (need 1 ≤ R < bands)") }
+        let available = UInt64(bytes.count - overhead)
+        guard length == available else { throw refuse("a payload of \(length) bytes announced, \(available) present") }
+        let end = bytes.count - Self.trailerSize
+        guard integer(at: end, width: 8) == Self.checksum(id: id, bytes[..<end]) else {
+            throw refuse("the checksum does not match (altered, or saved by another plugin)")
+        }
+        self.r = Int(r)
+        self.bands = Int(bands)
+        self.payload = Array(bytes[Self.headerSize..<end])
+    }
+}

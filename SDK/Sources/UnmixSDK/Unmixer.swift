@@ -34,11 +34,18 @@ public protocol Unmixer {
     mutating func abundances(_ cube: Cube, context: RunContext) throws -> Matrix
 }
 
-/// An `Unmixer` whose fitted model can be saved and restored (the `unmix.state/1` extension).
+/// An `Unmixer` whose fitted model can be saved and restored (the `unmix.state/2` extension,
+/// and `unmix.state/1` for older hosts).
+///
+/// The SDK wraps the plugin's bytes in an envelope of its own that records R and the bands of
+/// the model, checks the envelope whole before `loadState` sees the bytes, and answers the
+/// host's `model_shape` from it; the plugin only writes and reads its own payload.
 public protocol StatefulUnmixer: Unmixer {
     /// The fitted model as bytes, in a format of the plugin's choosing.
     func saveState() throws -> [UInt8]
-    /// Restores a model written by `saveState()`.
+    /// Restores a model written by `saveState()`. Throw (`PluginError.invalidArgument`) on any
+    /// bytes that are not exactly what `saveState()` wrote; a throwing load leaves the plugin's
+    /// current model in place (the SDK restores into a fresh value).
     mutating func loadState(_ bytes: [UInt8]) throws
 }
 
@@ -82,4 +89,8 @@ public struct Capabilities: OptionSet, Sendable {
     public static let state = Capabilities(rawValue: 1 << 2)
     /// Reports progress and honours cancellation.
     public static let progress = Capabilities(rawValue: 1 << 3)
+    /// Every abundance the plugin returns is ≥ 0 (the SDK and the host check it).
+    public static let abundancesNonnegative = Capabilities(rawValue: 1 << 4)
+    /// Each pixel's R abundances sum to 1 within 1e-3 (the SDK and the host check it).
+    public static let abundancesSumToOne = Capabilities(rawValue: 1 << 5)
 }

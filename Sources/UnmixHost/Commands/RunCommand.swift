@@ -74,7 +74,7 @@ enum RunCommand {
                                   parameters: Dictionary(parameters, uniquingKeysWith: { a, _ in a }),
                                   seed: request.seed, bands: input.cube.bands, r: request.r, endmembers: result.endmembers,
                                   state: outcome.state ?? [], signalAxis: input.signalAxis, selection: input.selection)
-            files.append((modelPath, model.encoded()))
+            files.append((modelPath, try model.encoded()))
         }
         try writeRunFolder(out, result, input: input, json: report.json, report: page,
                            provenance: provenance(pluginID: d.id, version: d.version, parameters: parameters,

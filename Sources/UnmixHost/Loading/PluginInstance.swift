@@ -81,23 +81,13 @@ public final class PluginInstance {
         return out.values
     }
 
-    /// The (R, bands) of the fitted or restored model as the plugin reports it through
-    /// `unmix.state/2`, or nil when the plugin does not offer that extension.
-    public func modelShape() throws -> [Int]? {
-        guard let raw = library.extensionPointer(UNMIX_EXT_STATE_2) else { return nil }
-        let ext = raw.assumingMemoryBound(to: unmix_state2_ext_t.self).pointee
-        guard let shape = ext.model_shape else { return nil }
-        var r: UInt32 = 0, bands: UInt32 = 0
-        try check(shape(handle, &r, &bands), "model_shape")
-        return [Int(r), Int(bands)]
-    }
-
-    /// The fitted model through the `unmix.state/1` extension, or nil when the plugin lacks it.
+    /// The fitted model through `unmix.state/2` (or `unmix.state/1` from an older plugin), or nil
+    /// when the plugin offers neither.
     public func saveState() throws -> [UInt8]? {
-        guard let raw = library.extensionPointer(UNMIX_EXT_STATE) else { return nil }
-        let ext = raw.assumingMemoryBound(to: unmix_state_ext_t.self).pointee
+        let save: unmix_state_save_fn
+        if let v2 = state2 { save = v2.save } else if let v1 = state1 { save = v1.save } else { return nil }
         let sink = ByteSink()
-        let status = ext.save(handle, { ctx, bytes, size in
+        let status = save(handle, { ctx, bytes, size in
             guard let ctx else { return false }
             let sink = Unmanaged<ByteSink>.fromOpaque(ctx).takeUnretainedValue()
             if size > 0, let bytes { sink.bytes += UnsafeRawBufferPointer(start: bytes, count: size) }
@@ -107,17 +97,46 @@ public final class PluginInstance {
         return sink.bytes
     }
 
-    /// Restores a model of `r` endmembers saved by `saveState()`.
-    public func loadState(_ bytes: [UInt8], r: Int) throws {
+    /// Restores a model of `r` endmembers (and `bands` bands, when given) saved by
+    /// `saveState()`. Through `unmix.state/2` the restored model's shape is checked against them.
+    public func loadState(_ bytes: [UInt8], r: Int, bands: Int? = nil) throws {
         endmemberCount = nil
-        guard let raw = library.extensionPointer(UNMIX_EXT_STATE) else {
+        let load: unmix_state_load_fn
+        if let v2 = state2 { load = v2.load } else if let v1 = state1 { load = v1.load } else {
             throw UnmixError("\(id): the plugin cannot restore a saved model")
         }
-        let ext = raw.assumingMemoryBound(to: unmix_state_ext_t.self).pointee
-        try check(bytes.withUnsafeBytes { ext.load(handle, $0.baseAddress, $0.count) }, "load state")
+        try check(bytes.withUnsafeBytes { load(handle, $0.baseAddress, $0.count) }, "load state")
+        if state2 != nil {
+            let shape = try modelShape()
+            guard shape.r == r, bands == nil || shape.bands == bands else {
+                throw UnmixError("\(id): the restored model has R = \(shape.r) and \(shape.bands) bands; the model file says R = \(r)\(bands.map { " and \($0) bands" } ?? "")")
+            }
+        }
         endmemberCount = r
     }
+
+    private var state1: unmix_state_ext_t? {
+        library.extensionPointer(UNMIX_EXT_STATE).map { $0.assumingMemoryBound(to: unmix_state_ext_t.self).pointee }
+    }
+
+    /// Whether the plugin offers `unmix.state/2` (and so reports its model's shape).
+    public var reportsModelShape: Bool { state2 != nil }
+
+    private var state2: unmix_state2_ext_t? {
+        library.extensionPointer(UNMIX_EXT_STATE_2).map { $0.assumingMemoryBound(to: unmix_state2_ext_t.self).pointee }
+    }
+
+    /// R and the bands of the fitted or restored model, through `unmix.state/2`.
+    public func modelShape() throws -> (r: Int, bands: Int) {
+        guard let ext = state2 else { throw UnmixError("\(id): the plugin does not report its model's shape (no \(UNMIX_EXT_STATE_2))") }
+        var (r, bands) = (UInt32(0), UInt32(0))
+        try check(ext.model_shape(handle, &r, &bands), "model_shape")
+        return (Int(r), Int(bands))
+    }
 }
+
+private typealias unmix_state_save_fn = @convention(c) (OpaquePointer?, unmix_write_fn?, UnsafeMutableRawPointer?) -> unmix_status
+private typealias unmix_state_load_fn = @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> unmix_status
 
 private final class ByteSink { var bytes = [UInt8]() }
 

@@ -63,7 +63,8 @@ enum WorkerMain {
                 state = saved
             }
             finish(WorkerResult(r: r, endmembers: endmembers.count, abundances: abundances.count, stateBytes: state.count,
-                                fitSeconds: t1 - t0, abundanceSeconds: t2 - t1, modelShape: try instance.modelShape()),
+                                fitSeconds: t1 - t0, abundanceSeconds: t2 - t1,
+                                modelShape: instance.reportsModelShape ? try shape(instance) : nil),
                    endmembers, abundances, state)
         case let .apply(call, r, bands, stateBytes):
             guard trailing.count == stateBytes else {
@@ -72,11 +73,10 @@ enum WorkerMain {
             let (instance, cube) = try prepare(library, call)
             guard cube.bands == bands else { throw UnmixError("the cube has \(cube.bands) bands, the model \(bands)") }
             send(.stage("restoring the model"))
-            try instance.loadState(trailing, r: r)
-            let shape = try instance.modelShape()
-            if let shape, shape != [r, bands] {
-                throw UnmixError("\(library.descriptor.id) restored a model of R = \(shape[0]) and \(shape[1]) bands; the model file says R = \(r) and \(bands) bands")
-            }
+            // Through unmix.state/2 the restored shape is checked against the file's R and bands
+            // before any buffer is sized from them.
+            try instance.loadState(trailing, r: r, bands: bands)
+            let shape = instance.reportsModelShape ? try shape(instance) : nil
             send(.stage("abundances"))
             let t0 = now()
             let abundances = try instance.abundances(cube)
@@ -84,6 +84,11 @@ enum WorkerMain {
                                 fitSeconds: 0, abundanceSeconds: now() - t0, modelShape: shape),
                    [], abundances, [])
         }
+    }
+
+    static func shape(_ instance: PluginInstance) throws -> [Int] {
+        let s = try instance.modelShape()
+        return [s.r, s.bands]
     }
 
     /// An instance with its parameters set and the shared cube mapped.

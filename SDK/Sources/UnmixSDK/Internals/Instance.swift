@@ -110,28 +110,44 @@ final class Instance {
             throw PluginError(.internal, "abundances returned \(a.rows)×\(a.cols), expected \(cube.pixels)×\(fitted.r)")
         }
         guard a.isFinite else { throw PluginError.numerical("abundances are not finite") }
+        try checkPromises(a)
         for i in 0..<a.storage.count { out[i] = Float(a.storage[i]) }
     }
 
-    func saveState() throws -> [UInt8] {
-        guard let fitted else { throw PluginError.badState("save called before a successful fit") }
-        // The SDK prefixes the plugin's bytes with bands and R, so `load` can restore the checks.
-        var header = [UInt8]()
-        withUnsafeBytes(of: UInt64(fitted.bands).littleEndian) { header += $0 }
-        withUnsafeBytes(of: UInt64(fitted.r).littleEndian) { header += $0 }
-        return header + (try box.saveState())
+    /// The abundance constraints the plugin declares, checked before the host sees a result, so
+    /// that a broken promise is the plugin's error with a reason rather than the host's refusal.
+    private func checkPromises(_ a: Matrix) throws {
+        let promises = box.capabilities
+        if promises.contains(.abundancesNonnegative), let i = a.storage.firstIndex(where: { $0 < 0 }) {
+            throw PluginError(.internal, "abundance \(a.storage[i]) at pixel \(i / a.cols), endmember \(i % a.cols) is negative, but the plugin declares non-negative abundances")
+        }
+        if promises.contains(.abundancesSumToOne) {
+            for p in 0..<a.rows {
+                var total = 0.0
+                for k in 0..<a.cols { total += a.storage[p * a.cols + k] }
+                if abs(total - 1) > 1e-3 {
+                    throw PluginError(.internal, "the abundances of pixel \(p) sum to \(total), but the plugin declares that they sum to one")
+                }
+            }
+        }
     }
 
-    /// All or nothing: a state that cannot be read leaves the fitted model (if any) in place.
+    func saveState() throws -> [UInt8] {
+        guard let fitted else { throw PluginError.badState("save called before a successful fit or load") }
+        return StateEnvelope(r: fitted.r, bands: fitted.bands, payload: try box.saveState()).encoded(plugin: box.pluginID)
+    }
+
+    /// All or nothing: the envelope is checked whole, then the plugin restores its payload into
+    /// a fresh model; when either fails, the fitted model (if any) stays in place.
     func loadState(_ bytes: [UInt8]) throws {
-        func size(at offset: Int) -> Int? {
-            let raw = bytes[offset..<(offset + 8)].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-            return Int(exactly: raw).flatMap { $0 > 0 ? $0 : nil }
-        }
-        guard bytes.count >= 16, let bands = size(at: 0), let r = size(at: 8), r < bands else {
-            throw PluginError.invalidArgument("load: not a state saved by this plugin (bad header)")
-        }
-        try box.loadState(Array(bytes[16...]), values: values)
-        fitted = (bands, r)
+        let envelope = try StateEnvelope(decoding: bytes, plugin: box.pluginID, name: box.pluginName)
+        try box.loadState(envelope.payload, values: values)
+        fitted = (envelope.bands, envelope.r)
+    }
+
+    /// R and the bands of the fitted or restored model.
+    func modelShape() throws -> (r: Int, bands: Int) {
+        guard let fitted else { throw PluginError.badState("model_shape called before a successful fit or load") }
+        return (fitted.r, fitted.bands)
     }
 }

@@ -1,6 +1,10 @@
 /// The type-erased face of a plugin's model, so the C thunks need no generic parameter.
 class AnyModelBox {
     var parameterCount: Int { fatalError("abstract") }
+    /// The plugin's id and name (for messages) and its declared capabilities.
+    var pluginID: String { fatalError("abstract") }
+    var pluginName: String { fatalError("abstract") }
+    var capabilities: Capabilities { fatalError("abstract") }
     /// The parameter values the model holds, in table order.
     func currentValues() -> [Double] { fatalError("abstract") }
     func problem(parameter index: Int, value: Double) -> String? { fatalError("abstract") }
@@ -19,6 +23,9 @@ final class ModelBox<U: Unmixer>: AnyModelBox {
     let parameters = U.parameters
 
     override var parameterCount: Int { parameters.count }
+    override var pluginID: String { U.info.id }
+    override var pluginName: String { U.info.name }
+    override var capabilities: Capabilities { U.info.capabilities }
 
     override func currentValues() -> [Double] { parameters.map { $0.get(model) } }
 
