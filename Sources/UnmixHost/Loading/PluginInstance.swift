@@ -242,7 +242,7 @@ private let axisExtension: UnsafeMutablePointer<unmix_host_axis_ext_t> = {
     return p
 }()
 
-/// Set by the worker's SIGUSR1 handler (the host asking the plugin to stop); plugins see it
+/// Set when the worker is asked to stop the plugin (`PluginCall.cancelFromStart`); plugins see it
 /// through `should_cancel`.
 nonisolated(unsafe) var cancelRequested: sig_atomic_t = 0
 

@@ -14,6 +14,8 @@ public struct RunRequest: Sendable {
     /// Also bring back the plugin's saved model.
     public var saveState: Bool
     public var verbose: Bool
+    /// Ask the plugin to stop from the start of its fit (`validate`).
+    public var cancelFromStart = false
 
     public init(plugin: InstalledPlugin, values: [Double], seed: UInt64, r: Int, input: Input,
                 limits: WorkerLimits = WorkerLimits(), saveState: Bool = false, verbose: Bool = false) {
@@ -66,7 +68,8 @@ public enum Runner {
         let d = request.plugin.descriptor
         let cube = request.input.cube
         let answer = try work(d.id, cube) { shared in
-            let call = pluginCall(request.values, seed: request.seed, input: request.input, shared: shared, verbose: request.verbose)
+            var call = pluginCall(request.values, seed: request.seed, input: request.input, shared: shared, verbose: request.verbose)
+            call.cancelFromStart = request.cancelFromStart
             return try Worker.run(WorkerRequest(library: request.plugin.path, job: .fit(call, r: request.r, saveState: request.saveState)),
                            cube: shared, limits: request.limits, maxAnswerBytes: maxAnswer(cube, r: request.r, state: true))
         }

@@ -11,9 +11,6 @@ public struct WorkerLimits: Sendable {
     public var progressPrefix: String?
     /// A file for the worker's stdout (`validate` checks that plugins print nothing); nil: /dev/null.
     public var stdoutPath: String?
-    /// Ask the plugin to stop (SIGUSR1, which its `should_cancel` sees) as soon as the worker
-    /// starts this stage (`validate`'s cancel check).
-    public var cancelAtStage: String?
 
     /// The worker's address-space limit in bytes (default: three quarters of the machine's memory).
     public var memoryBytes: Int = WorkerLimits.defaultMemoryBytes
@@ -25,12 +22,11 @@ public struct WorkerLimits: Sendable {
     }()
 
     public init(timeout: Double? = nil, stderrPath: String? = nil, progressPrefix: String? = nil,
-                stdoutPath: String? = nil, cancelAtStage: String? = nil) {
+                stdoutPath: String? = nil) {
         self.timeout = timeout
         self.stderrPath = stderrPath
         self.progressPrefix = progressPrefix
         self.stdoutPath = stdoutPath
-        self.cancelAtStage = cancelAtStage
     }
 }
 
@@ -123,7 +119,7 @@ public enum Worker {
         var none = sigset_t(), handled = sigset_t()
         sigemptyset(&none)
         sigemptyset(&handled)
-        for signal in [SIGINT, SIGTERM, SIGUSR1, SIGPIPE] { sigaddset(&handled, signal) }
+        for signal in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&handled, signal) }
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &handled)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
@@ -159,7 +155,6 @@ public enum Worker {
         var status: Int32 = 0
         var usage = rusage()
         var exited = false
-        var cancelSent = false
         func kill(_ failure: (Double) -> Error) -> Error {
             Glibc.kill(-pid, SIGKILL)
             Glibc.kill(pid, SIGKILL)
@@ -186,10 +181,6 @@ public enum Worker {
                     let n = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
                     if n > 0 {
                         stream += chunk[0..<n]
-                        if let wanted = limits.cancelAtStage, !cancelSent, stage() == wanted {
-                            Glibc.kill(pid, SIGUSR1)
-                            cancelSent = true
-                        }
                         if stream.count > maxAnswerBytes {
                             throw kill { WorkerFailure(kind: .failed, reason: "sent more than \(maxAnswerBytes) bytes of answer", peakMemoryMiB: $0) }
                         }

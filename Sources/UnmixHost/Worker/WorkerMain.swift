@@ -13,8 +13,6 @@ enum WorkerMain {
         }
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
-        // SIGUSR1 asks the plugin to stop (its `should_cancel` turns true).
-        signal(SIGUSR1) { _ in cancelRequested = 1 }
         let request: WorkerRequest
         let trailing: [UInt8]
         do {
@@ -48,6 +46,7 @@ enum WorkerMain {
         case let .fit(call, r, saveState):
             let (instance, cube) = try prepare(library, call)
             send(.stage("fit"))
+            if call.cancelFromStart { cancelRequested = 1 }
             let t0 = now()
             let endmembers = try instance.fit(cube, r: r)
             let t1 = now()

@@ -52,6 +52,9 @@ public struct PluginCall: Codable, Sendable {
     public var signalAxis: Axis?
     /// Show the plugin's log and progress messages (`-v`).
     public var verbose: Bool
+    /// The plugin's `should_cancel` answers true from the start of the fit (`validate`'s check
+    /// that a plugin reporting progress stops when asked).
+    public var cancelFromStart = false
 
     public init(values: [Double], seed: UInt64, rows: Int, cols: Int, bands: Int, byteOffset: Int,
                 signalAxis: Axis?, verbose: Bool) {
