@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "unmix", targets: ["unmix"]),
         .executable(name: "unmix-bench", targets: ["UnmixBench"]),
         .executable(name: "unmix-bench-readers", targets: ["ReaderBench"]),
+        .executable(name: "unmix-bench-memory", targets: ["MemoryBench"]),
         .library(name: "UnmixSDK", targets: ["UnmixSDK", "UnmixAutoencoder"]),
         // An example third-party plugin: named so that the host does not pick it up by itself.
         .library(name: "example_shallowae", type: .dynamic, targets: ["ShallowAE"]),
@@ -56,6 +57,7 @@ let package = Package(
         .executableTarget(name: "unmix", dependencies: ["UnmixHost"], path: "Sources/unmix"),
         .executableTarget(name: "UnmixBench", dependencies: ["UnmixHost", "UnmixNumerics"], path: "Benchmarks/UnmixBench"),
         .executableTarget(name: "ReaderBench", dependencies: ["UnmixHost"], path: "Benchmarks/ReaderBench"),
+        .executableTarget(name: "MemoryBench", dependencies: ["UnmixHost"], path: "Benchmarks/MemoryBench"),
 
         // MARK: - Examples
         .target(name: "ShallowAE", dependencies: ["UnmixSDK", "UnmixAutoencoder"], path: "Examples/swift-autoencoder",

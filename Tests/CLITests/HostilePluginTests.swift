@@ -266,3 +266,40 @@ func timed<T>(_ body: () throws -> T) rethrows -> (result: T, seconds: Double) {
     let value = try body()
     return (value, Date().timeIntervalSince(start))
 }
+
+/// The registry file: each library is loaded by one scan, later commands read the file, and a
+/// changed library (or a new one) is scanned again.
+@Suite struct RegistryCacheTests {
+    @Test func librariesAreScannedOnceUntilTheyChange() throws {
+        try withTemporaryDirectory { dir in
+            let plugins = dir.appendingPathComponent("plugins")
+            let log = dir.appendingPathComponent("loads.log")
+            func build(_ id: String) throws {
+                try buildCPlugin(source: fixtureSource("counting"), output: plugins.appendingPathComponent("libunmix_\(id).so"),
+                                 defines: ["COUNTING_ID=\"\(id)\""])
+            }
+            for i in 0..<20 { try build("counting\(i)") }
+            let env = ["UNMIX_REGISTRY": dir.appendingPathComponent("registry.json").path, "UNMIX_TEST_LOAD_LOG": log.path]
+            func loads() -> [String] {
+                ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            }
+            let first = try runUnmix(["list", "--json", "--plugin-path", plugins.path], environment: env)
+            #expect(first.status == 0, "\(first.stderr)")
+            let ids = ((try parseJSONObject(first.stdout))["plugins"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect((0..<20).allSatisfy { ids.contains("counting\($0)") }, "listed: \(ids)")
+            #expect(loads().count == 20, "first list loaded \(loads().count) libraries, expected 20")
+            // Cached: no library is loaded again, by list or by info.
+            _ = try runUnmix(["list", "--plugin-path", plugins.path], environment: env)
+            _ = try runUnmix(["info", "counting3", "--plugin-path", plugins.path], environment: env)
+            #expect(loads().count == 20, "cached commands loaded libraries again: \(loads().count)")
+            // A changed library is scanned again (and only it), with what it declares now.
+            try FileManager.default.removeItem(at: plugins.appendingPathComponent("libunmix_counting5.so"))
+            try buildCPlugin(source: fixtureSource("counting"), output: plugins.appendingPathComponent("libunmix_counting5.so"),
+                             defines: ["COUNTING_ID=\"renamed5\""])
+            let after = try runUnmix(["list", "--json", "--plugin-path", plugins.path], environment: env)
+            let now = ((try parseJSONObject(after.stdout))["plugins"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(now.contains("renamed5") && !now.contains("counting5"), "after the change: \(now)")
+            #expect(loads().count == 21 && loads().last == "renamed5", "loads after the change: \(loads().suffix(3))")
+        }
+    }
+}

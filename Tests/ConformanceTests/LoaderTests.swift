@@ -14,8 +14,8 @@ import _TestSupport
     }
 
     static let refusals: [Refusal] = [
-        // The message names both versions: the plugin's (2.1) and the host's (1.2).
-        Refusal(fileName: "libunmix_wrong_abi.so", fragments: ["2.1", "1.2"]),
+        // The message names both versions: the plugin's (2.2, a major above) and the host's (1.2).
+        Refusal(fileName: "libunmix_wrong_abi.so", fragments: ["2.2", "1.2"]),
         Refusal(fileName: "libunmix_no_entry.so", fragments: ["unmix_plugin_entry"]),
         Refusal(fileName: "libunmix_bad_descriptor.so", fragments: ["iterations"]),
         // A text file: the dynamic loader's own complaint, after the host's prefix.

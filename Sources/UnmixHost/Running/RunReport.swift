@@ -31,8 +31,11 @@ public struct RunReport: Codable, Sendable {
     public var fitSeconds: Double?
     public var abundancesSeconds: Double
     public var reconstructionRmse: Double
-    /// Peak resident memory of the worker that ran the plugin.
+    /// Peak resident memory of the worker that ran the plugin (ru_maxrss, which counts the
+    /// pages of the shared cube it touched).
     public var workerPeakMemoryMib: Double
+    /// Peak resident memory of the host process so far (the cube's pages included).
+    public var hostPeakMemoryMib: Double = hostPeakMemoryMiB()
     public var metrics: Metrics?
 
     /// The JSON text (pretty, sorted keys).
@@ -112,4 +115,11 @@ public func decodeJSON<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
     decoder.keyDecodingStrategy = .convertFromSnakeCase
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try decoder.decode(type, from: data)
+}
+
+/// This process's peak resident memory (ru_maxrss), in MiB.
+public func hostPeakMemoryMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF, &usage)
+    return Double(usage.ru_maxrss) / 1024
 }
