@@ -1,5 +1,5 @@
 import Testing
-import UnmixNumerics
+@testable import UnmixNumerics
 import _TestSupport
 
 @Suite struct LinearAlgebraTests {
@@ -53,11 +53,33 @@ import _TestSupport
         #expect(throws: NumericsError.self) { try solve(Matrix([[1, 2], [2, 4]]), Matrix([[1], [1]])) }
     }
 
+    /// `project` multiplies in blocks of `pixelBlockRows` pixels: on two full blocks and a partial
+    /// one, every row (those at the block edges included) matches the product computed in double
+    /// from the same single-precision inputs.
+    @Test func projectAcrossPixelBlocks() {
+        let (p, b, k) = (2 * pixelBlockRows + 301, 37, 5)
+        var random = RandomStream(seed: 3)
+        let data = (0..<(p * b)).map { _ in Float(random.uniform()) }
+        let w = Matrix(rows: b, cols: k, storage: (0..<(b * k)).map { _ in Double(Float(2 * random.uniform() - 1)) })
+        let fast = data.withUnsafeBufferPointer { project($0, pixels: p, bands: b, onto: w) }
+        let exact = matmul(Matrix(rows: p, cols: b, storage: data.map(Double.init)), w)
+        #expect(fast.rows == p && fast.cols == k, "shape \(fast.rows)×\(fast.cols)")
+        // |x| ≤ 1, |w| ≤ 1: each entry sums 37 products below 1 in float, whose rounding is at most
+        // about 37 · 2⁻²⁴ · 37 ≈ 8e-5; a row read from the wrong block would be off by O(1).
+        var worst = 0.0, worstIndex = 0
+        for i in 0..<exact.storage.count where abs(fast.storage[i] - exact.storage[i]) > worst {
+            worst = abs(fast.storage[i] - exact.storage[i])
+            worstIndex = i
+        }
+        #expect(worst <= 1e-4, "project: worst error \(worst) at pixel \(worstIndex / k), column \(worstIndex % k)")
+    }
+
     /// The randomised leading subspace agrees with the exact eigen-decomposition of the scatter
-    /// matrix on a low-rank-plus-noise cube, centred and uncentred.
-    @Test(arguments: [true, false])
-    func leadingScatterEigenMatchesExact(centred: Bool) throws {
-        let (p, b, k) = (500, 60, 3)
+    /// matrix on a low-rank-plus-noise cube, centred and uncentred, within one block of pixels
+    /// and across several (`pixelBlockRows`).
+    @Test(arguments: [true, false], [500, 2 * pixelBlockRows + 301])
+    func leadingScatterEigenMatchesExact(centred: Bool, p: Int) throws {
+        let (b, k) = (60, 3)
         var random = RandomStream(seed: 7)
         let sources = Matrix(rows: k, cols: b, storage: (0..<(k * b)).map { _ in random.uniform() * 10 })
         let weights = Matrix(rows: p, cols: k, storage: (0..<(p * k)).map { _ in random.uniform() })

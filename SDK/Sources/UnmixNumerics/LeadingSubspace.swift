@@ -49,16 +49,20 @@ public func leadingScatterEigen(_ data: UnsafeBufferPointer<Float>, pixels: Int,
 }
 
 /// out = X · b (transpose false: P × B times B × ℓ) or Xᵀ · b (true: B × P times P × ℓ).
+/// X · b goes in blocks of pixels (`multiplyPixelBlocks`: one call would make OpenBLAS pack all
+/// of X); Xᵀ · b is one call, whose scratch measured 1 MiB whatever P.
 ///
 /// The corresponding C function is `cblas_sgemm`.
 private func multiply(_ x: UnsafeBufferPointer<Float>, _ p: Int, _ bands: Int, transpose: Bool,
                       _ b: [Float], _ l: Int, into out: inout [Float]) {
-    let rows = transpose ? bands : p, inner = transpose ? p : bands
     b.withUnsafeBufferPointer { pb in
         out.withUnsafeMutableBufferPointer { po in
-            cblas_sgemm(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, CblasNoTrans,
-                        blasint(rows), blasint(l), blasint(inner), 1, x.baseAddress, blasint(bands),
-                        pb.baseAddress, blasint(l), 0, po.baseAddress, blasint(l))
+            if transpose {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(bands), blasint(l), blasint(p), 1,
+                            x.baseAddress, blasint(bands), pb.baseAddress, blasint(l), 0, po.baseAddress, blasint(l))
+            } else {
+                multiplyPixelBlocks(x, pixels: p, bands: bands, pb, k: l, into: po)
+            }
         }
     }
 }

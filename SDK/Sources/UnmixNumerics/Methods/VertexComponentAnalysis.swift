@@ -16,6 +16,10 @@ import Foundation
 /// leading eigenvectors of the scatter matrix come from randomised subspace iteration on the
 /// single-precision cube (`leadingScatterEigen`) instead of a full SVD of a B × B matrix; the SNR
 /// power terms are read from its eigenvalues; the random directions come from a seeded stream.
+///
+/// Memory: the cube is read where it lies, never copied nor widened to doubles; beyond it a run
+/// holds O(P·ℓ + B·ℓ) values, ℓ = R + 10 (the subspace block and the projected pixels), and the
+/// products with the cube go to BLAS in bounded blocks of pixels (`multiplyPixelBlocks`).
 public struct VertexComponentAnalysis: Sendable {
     public enum Projection: String, CaseIterable, Sendable {
         /// Choose by the SNR rule, as the reference does.
