@@ -276,7 +276,7 @@ func timed<T>(_ body: () throws -> T) rethrows -> (result: T, seconds: Double) {
             let log = dir.appendingPathComponent("loads.log")
             func build(_ id: String) throws {
                 try buildCPlugin(source: fixtureSource("counting"), output: plugins.appendingPathComponent("libunmix_\(id).so"),
-                                 defines: ["COUNTING_ID=\"\(id)\""])
+                                 defines: ["-DCOUNTING_ID=\"\(id)\""])
             }
             for i in 0..<20 { try build("counting\(i)") }
             let env = ["UNMIX_REGISTRY": dir.appendingPathComponent("registry.json").path, "UNMIX_TEST_LOAD_LOG": log.path]
@@ -295,7 +295,7 @@ func timed<T>(_ body: () throws -> T) rethrows -> (result: T, seconds: Double) {
             // A changed library is scanned again (and only it), with what it declares now.
             try FileManager.default.removeItem(at: plugins.appendingPathComponent("libunmix_counting5.so"))
             try buildCPlugin(source: fixtureSource("counting"), output: plugins.appendingPathComponent("libunmix_counting5.so"),
-                             defines: ["COUNTING_ID=\"renamed5\""])
+                             defines: ["-DCOUNTING_ID=\"renamed5\""])
             let after = try runUnmix(["list", "--json", "--plugin-path", plugins.path], environment: env)
             let now = ((try parseJSONObject(after.stdout))["plugins"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
             #expect(now.contains("renamed5") && !now.contains("counting5"), "after the change: \(now)")

@@ -120,6 +120,6 @@ public func decodeJSON<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
 /// This process's peak resident memory (ru_maxrss), in MiB.
 public func hostPeakMemoryMiB() -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
 }
