@@ -175,15 +175,8 @@ import _TestSupport
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             let host = process.processIdentifier
-            // Wait for its worker to be in the plugin's fit.
-            var worker: pid_t?
-            let start = Date()
-            while worker == nil && Date().timeIntervalSince(start) < 20 {
-                worker = workers(of: host).first
-                usleep(100_000)
-            }
-            let w = try #require(worker, "no worker appeared")
-            usleep(500_000)
+            // Its worker in the looping fit: the one that lives on (the scan's is quick).
+            let w = try #require(longLivedWorker(of: host), "no worker appeared")
             kill(host, signal)
             let sent = Date()
             while process.isRunning && Date().timeIntervalSince(sent) < 10 { usleep(50_000) }
@@ -244,6 +237,63 @@ import _TestSupport
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".partial-") }
             #expect(leftovers.isEmpty, "staging left: \(leftovers)")
         }
+    }
+
+    /// Ctrl-C during compare ends the whole comparison: the running worker is killed, the rows
+    /// finished so far are printed, the line says what was stopped, exit 130.
+    @Test func interruptedCompareKeepsTheFinishedRows() throws {
+        try withTemporaryDirectory { dir in
+            let plugins = dir.appendingPathComponent("plugins")
+            _ = try installHostileLibraries([.loopFit], into: plugins)
+            let data = try writeEels3Dataset(to: dir.appendingPathComponent("eels3"))
+            let out = dir.appendingPathComponent("out")
+            let process = Process()
+            process.executableURL = unmixExecutable()
+            process.arguments = ["compare", data.path, "--plugins", "vca,hostile_loop_fit", "--out", out.path, "--plugin-path", plugins.path]
+            var env = ProcessInfo.processInfo.environment
+            env["UNMIX_REGISTRY"] = sharedRegistryFile
+            process.environment = env
+            let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")
+            FileManager.default.createFile(atPath: outURL.path, contents: nil)
+            FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            let stdout = try FileHandle(forWritingTo: outURL), stderr = try FileHandle(forWritingTo: errURL)
+            process.standardOutput = stdout
+            process.standardError = stderr
+            try process.run()
+            let host = process.processIdentifier
+            // The looping plugin's worker: the one that lives on (scans and vca's run are quick).
+            let looping = longLivedWorker(of: host)
+            #expect(looping != nil, "never saw the looping worker")
+            kill(host, SIGINT)
+            let sent = Date()
+            while process.isRunning && Date().timeIntervalSince(sent) < 10 { usleep(50_000) }
+            if process.isRunning { kill(host, SIGKILL); Issue.record("compare ignored SIGINT") }
+            process.waitUntilExit()
+            try? stdout.close()
+            try? stderr.close()
+            let text = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+            let errors = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            #expect(process.terminationStatus == 130, "exit \(process.terminationStatus); stderr \(errors)")
+            #expect(text.contains("vca ") && text.contains("1/1"), "the finished row is missing: \(text)")
+            expectOneErrorLine((process.terminationStatus, "", errors), status: 130,
+                               containing: ["stopped by SIGINT", "hostile_loop_fit", "the table shows vca"])
+            expectNoOutputLeft(out)
+            if let looping { #expect(kill(looping, 0) != 0, "worker \(looping) outlived compare") }
+        }
+    }
+
+    /// The first worker of `host` seen alive for more than 1.5 s (within 30 s), or nil.
+    func longLivedWorker(of host: pid_t) -> pid_t? {
+        var firstSeen = [pid_t: Date]()
+        let start = Date()
+        while Date().timeIntervalSince(start) < 30 {
+            for pid in workers(of: host) where firstSeen[pid] == nil { firstSeen[pid] = Date() }
+            if let found = firstSeen.first(where: { kill($0.key, 0) == 0 && Date().timeIntervalSince($0.value) > 1.5 }) {
+                return found.key
+            }
+            usleep(50_000)
+        }
+        return nil
     }
 
     /// Worker processes (by /proc) whose parent is `host`.
