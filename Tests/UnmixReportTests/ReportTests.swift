@@ -19,6 +19,15 @@ import _TestSupport
         #expect(t.low <= low && t.high >= high)
     }
 
+    /// A chart with no series (every map left out of the profiles, no truth) draws its empty
+    /// frame; it once unwrapped the maximum of no values and trapped the host.
+    @Test func aChartWithoutSeriesDrawsAnEmptyFrame() {
+        var chart = LineChart(title: "empty", xLabel: "x", yLabel: "y", series: [])
+        chart.yRange = (0, 1)
+        let svg = chart.svg(id: "empty")
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>") && svg.contains("empty"), "\(svg.prefix(200))")
+    }
+
     @Test func tickLabelsHaveTheDecimalsTheStepNeeds() {
         #expect(Ticks(0, 1).label(0.4) == "0.4")
         #expect(Ticks(200, 1000).label(600) == "600")

@@ -41,8 +41,10 @@ public struct LineChart {
         let m = Self.margin
         let (pw, ph) = (width - m.left - m.right, height - m.top - m.bottom)
         let xs = series.flatMap(\.x).filter(\.isFinite), ys = series.flatMap(\.y).filter(\.isFinite)
-        let xTicks = Ticks(xs.min() ?? 0, xs.max() ?? 1, count: 5, extend: false)
-        let (x0, x1) = (xs.min() ?? 0, (xs.max() ?? 1) > (xs.min() ?? 0) ? xs.max()! : (xs.min() ?? 0) + 1)
+        // No finite x at all (no series drawn): an empty chart over [0, 1].
+        let (xLow, xHigh) = (xs.min() ?? 0, xs.max() ?? 1)
+        let xTicks = Ticks(xLow, xHigh, count: 5, extend: false)
+        let (x0, x1) = (xLow, xHigh > xLow ? xHigh : xLow + 1)
         let yTicks = Ticks(yRange?.0 ?? ys.min() ?? 0, yRange?.1 ?? ys.max() ?? 1, count: 5, extend: true)
         func px(_ x: Double) -> Double { m.left + (x - x0) / (x1 - x0) * pw }
         func py(_ y: Double) -> Double { m.top + ph - (y - yTicks.low) / (yTicks.high - yTicks.low) * ph }
