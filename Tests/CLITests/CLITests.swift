@@ -152,6 +152,19 @@ import _TestSupport
         }
     }
 
+    /// Without ground truth, plugins whose abundances are not proportions (NMF, ICA) leave the
+    /// profile charts empty: the report is still written (this once trapped the host).
+    @Test(arguments: ["nmf", "ica", "vca"])
+    func runWithoutTruthWritesTheReport(_ plugin: String) throws {
+        try withTemporaryDirectory { dir in
+            let data = try writeEels3Dataset(to: dir.appendingPathComponent("eels3"))
+            let out = dir.appendingPathComponent("out")
+            let result = try runUnmix(["run", plugin, data.appendingPathComponent("cube.npy").path, "-r", "3", "--out", out.path])
+            #expect(result.status == 0, "run \(plugin) without truth: \(result.stderr)")
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
+        }
+    }
+
     @Test func runWritesEndmembersAbundancesAndReport() throws {
         try withTemporaryDirectory { dir in
             let data = try writeEels3Dataset(to: dir.appendingPathComponent("D"))
