@@ -53,8 +53,11 @@ let package = Package(
                 exclude: ["README.md"]),
         // The report people look at: report.html with its charts and maps, fed by typed values.
         .target(name: "UnmixReport", dependencies: ["UnmixIO", "CPNG"], path: "Sources/UnmixReport", exclude: ["README.md"]),
+        // The host library: loading (in workers), data, metrics, running.
         .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "CSystem", "UnmixNumerics", "UnmixIO", "UnmixReport"], path: "Sources/UnmixHost"),
-        .executableTarget(name: "unmix", dependencies: ["UnmixHost"], path: "Sources/unmix"),
+        // The command line: parse → resolve → run (through UnmixHost) → render.
+        .target(name: "UnmixCLI", dependencies: ["UnmixHost", "CUnmix"], path: "Sources/UnmixCLI"),
+        .executableTarget(name: "unmix", dependencies: ["UnmixCLI"], path: "Sources/unmix"),
         .executableTarget(name: "UnmixBench", dependencies: ["UnmixHost", "UnmixNumerics"], path: "Benchmarks/UnmixBench"),
         .executableTarget(name: "ReaderBench", dependencies: ["UnmixHost"], path: "Benchmarks/ReaderBench"),
         .executableTarget(name: "MemoryBench", dependencies: ["UnmixHost"], path: "Benchmarks/MemoryBench"),

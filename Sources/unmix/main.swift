@@ -1,4 +1,5 @@
 import Foundation
+import UnmixCLI
 import UnmixHost
 
 MemoryPolicy.keepFreedMemory()

@@ -108,7 +108,7 @@ public struct ParameterInfo: Sendable, Equatable, Codable {
 }
 
 /// Shortest round-tripping text for a real, as users expect (1e-06 → "1e-06", 0.5 → "0.5").
-func formatReal(_ v: Double) -> String {
+public func formatReal(_ v: Double) -> String {
     if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
     return "\(v)"
 }

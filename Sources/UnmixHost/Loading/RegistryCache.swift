@@ -66,7 +66,7 @@ public struct RegistryCache: Sendable {
         var info = stat()
         let exe = Worker.executable
         let stamp = stat(exe, &info) == 0 ? "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)" : "?"
-        return "unmix \(UnmixCLI.version) \(exe) \(stamp)"
+        return "unmix \(unmixVersion) \(exe) \(stamp)"
     }
 
     func load() -> [String: Entry] {

@@ -8,6 +8,13 @@ public struct RunReport: Codable, Sendable {
         public var name: String
         public var version: String
         public var path: String
+
+        public init(id: String, name: String, version: String, path: String) {
+            self.id = id
+            self.name = name
+            self.version = version
+            self.path = path
+        }
     }
 
     /// Scores against the ground truth (endmembers matched by the Hungarian algorithm on SAD).
@@ -37,6 +44,22 @@ public struct RunReport: Codable, Sendable {
     /// Peak resident memory of the host process so far (the cube's pages included).
     public var hostPeakMemoryMib: Double = hostPeakMemoryMiB()
     public var metrics: Metrics?
+
+    public init(plugin: PluginRef, model: String?, parameters: [String: String], seed: UInt64, r: Int, input: InputReport,
+                fitSeconds: Double?, abundancesSeconds: Double, reconstructionRmse: Double, workerPeakMemoryMib: Double,
+                metrics: Metrics?) {
+        self.plugin = plugin
+        self.model = model
+        self.parameters = parameters
+        self.seed = seed
+        self.r = r
+        self.input = input
+        self.fitSeconds = fitSeconds
+        self.abundancesSeconds = abundancesSeconds
+        self.reconstructionRmse = reconstructionRmse
+        self.workerPeakMemoryMib = workerPeakMemoryMib
+        self.metrics = metrics
+    }
 
     /// The JSON text (pretty, sorted keys).
     public var json: String { encodeJSON(self) }
@@ -89,14 +112,14 @@ public struct InputReport: Codable, Sendable {
 
 extension RunReport.Metrics {
     /// The scores of `result` against the input's truth, when it has one of the same R.
-    init?(_ input: Input, _ result: RunResult) {
+    public init?(_ input: Input, _ result: RunResult) {
         guard let truth = input.truth, truth.r == result.r else { return nil }
         let score = Score(truth: truth, result: result, pixels: input.cube.pixels, bands: input.cube.bands)
         self.init(sad: score.sad, sadMean: score.sadMean, nmse: score.nmse, nmseMean: score.nmseMean, truth: truth.source)
     }
 
     /// The end of the printed summary.
-    var line: String { String(format: ", mean SAD %.4f rad, mean NMSE %.4f", sadMean, nmseMean) }
+    public var line: String { String(format: ", mean SAD %.4f rad, mean NMSE %.4f", sadMean, nmseMean) }
 }
 
 /// Pretty JSON with sorted keys and snake_case names; non-finite numbers as null is not

@@ -59,7 +59,7 @@ public enum Worker {
     }
 
     /// The word that makes `unmix` a worker.
-    static let command = "__worker"
+    public static let command = "__worker"
 
     /// Starts a worker for `request`, hands it `state` and `cube`, and waits for its answer
     /// within `limits`. A worker that fails, crashes, times out or ends without an answer

@@ -3,8 +3,8 @@ import Foundation
 
 /// The worker's side (`unmix __worker`): reads one request, loads one library, runs the job,
 /// answers on fd 3 and exits. Everything a plugin does happens here.
-enum WorkerMain {
-    static func run() -> Int32 {
+public enum WorkerMain {
+    public static func run() -> Int32 {
         // Die with the host: the kernel kills this process when its parent goes, and a parent
         // that went before the call is caught by the check after it.
         _ = unmix_set_parent_death_signal(SIGKILL)

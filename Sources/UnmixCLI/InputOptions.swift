@@ -1,4 +1,5 @@
 import Foundation
+import UnmixHost
 
 /// The options that say how to read and select the input, shared by `run`, `compare`, `apply`
 /// and `inspect`: declared once here, beside their help.

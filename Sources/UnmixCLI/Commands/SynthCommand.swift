@@ -1,4 +1,5 @@
 import Foundation
+import UnmixHost
 
 enum SynthCommand {
     static let spec = CommandSpec(

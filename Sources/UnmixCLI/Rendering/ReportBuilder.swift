@@ -1,4 +1,5 @@
 import Foundation
+import UnmixHost
 
 /// Builds the typed `Report` of `report.html` from what a command computed: matches every
 /// method's endmembers to the reference's columns and cuts abundances into maps.

@@ -1,10 +1,11 @@
 import CUnmix
 import Foundation
+import UnmixHost
 
 /// The `unmix` command line: dispatch, help, and the one place errors become exit statuses
 /// (0 ok, 1 failure, 2 usage) and a single line on stderr.
 public enum UnmixCLI {
-    public static let version = "0.1.0"
+    public static let version = unmixVersion
 
     static let commands: [(spec: CommandSpec, needsPlugins: Bool)] = [
         (ListCommand.spec, true), (InfoCommand.spec, true), (InspectCommand.spec, false), (SynthCommand.spec, false),

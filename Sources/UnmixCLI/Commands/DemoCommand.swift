@@ -1,4 +1,5 @@
 import Foundation
+import UnmixHost
 
 enum DemoCommand {
     static let spec = CommandSpec(

@@ -1,4 +1,5 @@
 import Foundation
+import UnmixHost
 
 enum ApplyCommand {
     static let spec = CommandSpec(

@@ -1,3 +1,5 @@
+import UnmixHost
+
 /// A small command-line parser: each option declared once, beside its help text.
 ///
 /// Phase one of two (as ripgrep's LowArgs/HiArgs): strings only. Commands then turn these into

@@ -1,4 +1,5 @@
 import Foundation
+import UnmixHost
 
 enum InspectCommand {
     static let spec = CommandSpec(

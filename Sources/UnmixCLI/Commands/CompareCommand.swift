@@ -1,4 +1,5 @@
 import Foundation
+import UnmixHost
 
 enum CompareCommand {
     static let spec = CommandSpec(

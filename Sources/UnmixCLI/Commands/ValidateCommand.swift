@@ -1,4 +1,5 @@
 import Foundation
+import UnmixHost
 
 enum ValidateCommand {
     static let spec = CommandSpec(

@@ -1,4 +1,5 @@
 import Foundation
+import UnmixHost
 
 /// The options of a plugin run shared by `run`, `apply` and `compare`: declared once here,
 /// beside their help, and resolved once into typed values.

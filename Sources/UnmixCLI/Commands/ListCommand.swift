@@ -1,4 +1,5 @@
 import Foundation
+import UnmixHost
 
 enum ListCommand {
     static let spec = CommandSpec(
