@@ -162,32 +162,10 @@ import _TestSupport
             _ = try installHostileLibraries([.loopFit], into: plugins)
             let data = try writeEels3Dataset(to: dir.appendingPathComponent("eels3"))
             let out = dir.appendingPathComponent("out")
-            let process = Process()
-            process.executableURL = unmixExecutable()
-            process.arguments = ["run", "hostile_loop_fit", data.path, "--out", out.path, "--plugin-path", plugins.path]
-            var env = ProcessInfo.processInfo.environment
-            env["UNMIX_REGISTRY"] = sharedRegistryFile
-            process.environment = env
-            let errURL = dir.appendingPathComponent("stderr")
-            FileManager.default.createFile(atPath: errURL.path, contents: nil)
-            let err = try FileHandle(forWritingTo: errURL)
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let host = process.processIdentifier
+            let job = try BackgroundUnmix(["run", "hostile_loop_fit", data.path, "--out", out.path, "--plugin-path", plugins.path], in: dir)
             // Its worker in the looping fit: the one that lives on (the scan's is quick).
-            let w = try #require(longLivedWorker(of: host), "no worker appeared")
-            kill(host, signal)
-            let sent = Date()
-            while process.isRunning && Date().timeIntervalSince(sent) < 10 { usleep(50_000) }
-            if process.isRunning {
-                Issue.record("the host ignored \(signal) for 10 s")
-                kill(host, SIGKILL)
-                for pid in workers(of: host) { kill(pid, SIGKILL) }
-            }
-            process.waitUntilExit()
-            try? err.close()
-            let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            let w = try #require(longLivedWorker(of: job.pid), "no worker appeared")
+            let (status, _, stderr) = job.signal(signal)
             var gone = false
             for _ in 0..<50 {
                 if kill(w, 0) != 0 { gone = true; break }
@@ -196,9 +174,7 @@ import _TestSupport
             #expect(gone, "the worker \(w) outlived its host")
             expectNoOutputLeft(out)
             if signal != SIGKILL {
-                #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal,
-                        "exit: \(process.terminationReason.rawValue) \(process.terminationStatus); stderr \(stderr)")
-                expectOneErrorLine((process.terminationStatus, "", stderr), status: 128 + signal,
+                expectOneErrorLine((status, "", stderr), status: 128 + signal,
                                    containing: [signal == SIGTERM ? "stopped by SIGTERM" : "stopped by SIGINT"])
             }
         }
@@ -247,35 +223,15 @@ import _TestSupport
             _ = try installHostileLibraries([.loopFit], into: plugins)
             let data = try writeEels3Dataset(to: dir.appendingPathComponent("eels3"))
             let out = dir.appendingPathComponent("out")
-            let process = Process()
-            process.executableURL = unmixExecutable()
-            process.arguments = ["compare", data.path, "--plugins", "vca,hostile_loop_fit", "--out", out.path, "--plugin-path", plugins.path]
-            var env = ProcessInfo.processInfo.environment
-            env["UNMIX_REGISTRY"] = sharedRegistryFile
-            process.environment = env
-            let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")
-            FileManager.default.createFile(atPath: outURL.path, contents: nil)
-            FileManager.default.createFile(atPath: errURL.path, contents: nil)
-            let stdout = try FileHandle(forWritingTo: outURL), stderr = try FileHandle(forWritingTo: errURL)
-            process.standardOutput = stdout
-            process.standardError = stderr
-            try process.run()
-            let host = process.processIdentifier
+            let job = try BackgroundUnmix(["compare", data.path, "--plugins", "vca,hostile_loop_fit", "--out", out.path,
+                                           "--plugin-path", plugins.path], in: dir)
             // The looping plugin's worker: the one that lives on (scans and vca's run are quick).
-            let looping = longLivedWorker(of: host)
+            let looping = longLivedWorker(of: job.pid)
             #expect(looping != nil, "never saw the looping worker")
-            kill(host, SIGINT)
-            let sent = Date()
-            while process.isRunning && Date().timeIntervalSince(sent) < 10 { usleep(50_000) }
-            if process.isRunning { kill(host, SIGKILL); Issue.record("compare ignored SIGINT") }
-            process.waitUntilExit()
-            try? stdout.close()
-            try? stderr.close()
-            let text = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-            let errors = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-            #expect(process.terminationStatus == 130, "exit \(process.terminationStatus); stderr \(errors)")
+            let (status, text, errors) = job.signal(SIGINT)
+            #expect(status == 130, "exit \(status); stderr \(errors)")
             #expect(text.contains("vca ") && text.contains("1/1"), "the finished row is missing: \(text)")
-            expectOneErrorLine((process.terminationStatus, "", errors), status: 130,
+            expectOneErrorLine((status, "", errors), status: 130,
                                containing: ["stopped by SIGINT", "hostile_loop_fit", "the table shows vca"])
             expectNoOutputLeft(out)
             if let looping { #expect(kill(looping, 0) != 0, "worker \(looping) outlived compare") }
@@ -307,6 +263,48 @@ import _TestSupport
             let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
             return String(decoding: cmdline, as: UTF8.self).contains("__worker")
         }
+    }
+}
+
+/// `unmix` started in the background (stdout and stderr to files in `dir`), to be signalled.
+final class BackgroundUnmix {
+    let process = Process()
+    let outURL: URL, errURL: URL
+    private let out: FileHandle, err: FileHandle
+    var pid: pid_t { process.processIdentifier }
+
+    init(_ args: [String], in dir: URL) throws {
+        process.executableURL = unmixExecutable()
+        process.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["UNMIX_REGISTRY"] = sharedRegistryFile
+        process.environment = env
+        outURL = dir.appendingPathComponent("bg.stdout")
+        errURL = dir.appendingPathComponent("bg.stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        out = try FileHandle(forWritingTo: outURL)
+        err = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+    }
+
+    /// Sends `signal`, waits (at most 10 s, then kills it and records an issue) and returns the
+    /// exit status (128 + N when killed by N), stdout and stderr.
+    func signal(_ signal: Int32) -> (status: Int32, stdout: String, stderr: String) {
+        kill(pid, signal)
+        let sent = Date()
+        while process.isRunning && Date().timeIntervalSince(sent) < 10 { usleep(50_000) }
+        if process.isRunning {
+            Issue.record("unmix ignored signal \(signal) for 10 s")
+            kill(pid, SIGKILL)
+        }
+        process.waitUntilExit()
+        try? out.close()
+        try? err.close()
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return (status, (try? String(contentsOf: outURL, encoding: .utf8)) ?? "", (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 }
 
