@@ -23,7 +23,9 @@ public struct PluginDescriptor: Sendable, Equatable, Codable {
 
     /// The capability names, for `info`.
     public var capabilityNames: [String] {
-        [(isSpatial, "spatial"), (isStochastic, "stochastic"), (canSaveState, "state"), (reportsProgress, "progress")]
+        [(isSpatial, "spatial"), (isStochastic, "stochastic"), (canSaveState, "state"), (reportsProgress, "progress"),
+         (capabilities & UInt64(UNMIX_CAP_ABUNDANCES_NONNEGATIVE) != 0, "nonnegative"),
+         (capabilities & UInt64(UNMIX_CAP_ABUNDANCES_SUM_TO_ONE) != 0, "sum-to-one")]
             .filter(\.0).map(\.1)
     }
 
