@@ -160,11 +160,14 @@ import _TestSupport
         try withTemporaryDirectory { dir in
             let plugins = dir.appendingPathComponent("plugins")
             _ = try installHostileLibraries([.loopFit], into: plugins)
+            // Scanned once here, so the only worker that loads it below is the one running it.
+            _ = try runUnmix(["list", "--plugin-path", plugins.path])
             let data = try writeEels3Dataset(to: dir.appendingPathComponent("eels3"))
             let out = dir.appendingPathComponent("out")
             let job = try BackgroundUnmix(["run", "hostile_loop_fit", data.path, "--out", out.path, "--plugin-path", plugins.path], in: dir)
-            // Its worker in the looping fit: the one that lives on (the scan's is quick).
-            let w = try #require(longLivedWorker(of: job.pid), "no worker appeared")
+            // Its worker in the looping fit .
+            let w = try #require(worker(of: job.pid, running: "libunmix_hostile_loop_fit.so"), "no worker appeared")
+            usleep(300_000)
             let (status, _, stderr) = job.signal(signal)
             var gone = false
             for _ in 0..<50 {
@@ -221,12 +224,15 @@ import _TestSupport
         try withTemporaryDirectory { dir in
             let plugins = dir.appendingPathComponent("plugins")
             _ = try installHostileLibraries([.loopFit], into: plugins)
+            // Scanned once here, so the only worker that loads it below is the one running it.
+            _ = try runUnmix(["list", "--plugin-path", plugins.path])
             let data = try writeEels3Dataset(to: dir.appendingPathComponent("eels3"))
             let out = dir.appendingPathComponent("out")
             let job = try BackgroundUnmix(["compare", data.path, "--plugins", "vca,hostile_loop_fit", "--out", out.path,
                                            "--plugin-path", plugins.path], in: dir)
-            // The looping plugin's worker: the one that lives on (scans and vca's run are quick).
-            let looping = longLivedWorker(of: job.pid)
+            // The looping plugin's worker (vca's row is finished once it has started).
+            let looping = worker(of: job.pid, running: "libunmix_hostile_loop_fit.so")
+            usleep(300_000)
             #expect(looping != nil, "never saw the looping worker")
             let (status, text, errors) = job.signal(SIGINT)
             #expect(status == 130, "exit \(status); stderr \(errors)")
@@ -238,16 +244,14 @@ import _TestSupport
         }
     }
 
-    /// The first worker of `host` seen alive for more than 1.5 s (within 30 s), or nil.
-    func longLivedWorker(of host: pid_t) -> pid_t? {
-        var firstSeen = [pid_t: Date]()
+    /// The worker of `host` that has loaded `library` and is past loading it (within 30 s), or nil.
+    func worker(of host: pid_t, running library: String) -> pid_t? {
         let start = Date()
         while Date().timeIntervalSince(start) < 30 {
-            for pid in workers(of: host) where firstSeen[pid] == nil { firstSeen[pid] = Date() }
-            if let found = firstSeen.first(where: { kill($0.key, 0) == 0 && Date().timeIntervalSince($0.value) > 1.5 }) {
-                return found.key
+            for pid in workers(of: host) {
+                if procFile("/proc/\(pid)/maps").contains(library) { return pid }
             }
-            usleep(50_000)
+            usleep(20_000)
         }
         return nil
     }
@@ -290,6 +294,11 @@ final class BackgroundUnmix {
         try process.run()
     }
 
+    /// A test that stops early (a failed `#require`) must not leave the host running.
+    deinit {
+        if process.isRunning { kill(pid, SIGKILL) }
+    }
+
     /// Sends `signal`, waits (at most 10 s, then kills it and records an issue) and returns the
     /// exit status (128 + N when killed by N), stdout and stderr.
     func signal(_ signal: Int32) -> (status: Int32, stdout: String, stderr: String) {
@@ -306,6 +315,20 @@ final class BackgroundUnmix {
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return (status, (try? String(contentsOf: outURL, encoding: .utf8)) ?? "", (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
+}
+
+/// The text of a /proc file (whose size stat reports as 0, so it is read to its end).
+func procFile(_ path: String) -> String {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
+    var bytes = [UInt8](), chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// Runs `body` and measures how long it took.

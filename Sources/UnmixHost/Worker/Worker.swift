@@ -161,10 +161,20 @@ public enum Worker {
             while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
             return failure(Double(usage.ru_maxrss) / 1024)
         }
-        func stage() -> String {
-            let events = Frame.split(stream).frames.compactMap { try? JSONDecoder().decode(WorkerEvent.self, from: Data($0)) }
-            for event in events.reversed() { if case .stage(let s) = event { return s } }
-            return "start"
+        func stage() -> String { Self.parse(stream).stage }
+        /// Reads what is there (waiting up to `wait` ms); false at end of file.
+        func readAvailable(wait: Int32) throws -> Bool {
+            var p = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, wait) > 0 else { return true }
+            let n = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                stream += chunk[0..<n]
+                if stream.count > maxAnswerBytes {
+                    throw kill { WorkerFailure(kind: .failed, reason: "sent more than \(maxAnswerBytes) bytes of answer", peakMemoryMiB: $0) }
+                }
+                return true
+            }
+            return n < 0 && (errno == EINTR || errno == EAGAIN)
         }
         while !exited {
             if let signal = Interrupts.received {
@@ -175,39 +185,33 @@ public enum Worker {
                 throw kill { WorkerFailure(kind: .timedOut, reason: "timed out after \(formatSeconds(timeout)) during \(during)", peakMemoryMiB: $0) }
             }
             if open {
-                var p = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-                let ready = poll(&p, 1, 100)
-                if ready > 0 {
-                    let n = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
-                    if n > 0 {
-                        stream += chunk[0..<n]
-                        if stream.count > maxAnswerBytes {
-                            throw kill { WorkerFailure(kind: .failed, reason: "sent more than \(maxAnswerBytes) bytes of answer", peakMemoryMiB: $0) }
-                        }
-                    } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
-                        open = false
-                    }
-                }
-                continue
+                open = try readAvailable(wait: 100)
+            } else {
+                usleep(20_000)
             }
+            // The worker may be gone while something it started still holds the pipe open.
             let w = wait4(pid, &status, WNOHANG, &usage)
-            if w == pid { exited = true } else if w < 0 && errno != EINTR { exited = true } else { usleep(20_000) }
+            if w == pid || (w < 0 && errno != EINTR) { exited = true }
+        }
+        // What the worker wrote before it ended is still in the pipe.
+        while open, stream.count <= maxAnswerBytes {
+            let before = stream.count
+            open = try readAvailable(wait: 0)
+            if stream.count == before { break }
         }
         let peak = Double(usage.ru_maxrss) / 1024
         Glibc.kill(-pid, SIGKILL) // whatever the plugin left running in its group
         let termSignal = status & 0x7f
-        let (frames, _) = Frame.split(stream)
-        let events = frames.map { try? JSONDecoder().decode(WorkerEvent.self, from: Data($0)) }
-        if let index = events.lastIndex(where: { if case .finished = $0 { return true }; if case .failed = $0 { return true }; if case .scanned = $0 { return true }; return false }),
-           let event = events[index] {
+        let answer = Self.parse(stream)
+        if let event = answer.event {
             if case .failed(let reason) = event {
                 throw WorkerFailure(kind: .failed, reason: oneLine(reason), peakMemoryMiB: peak)
             }
             if case .finished = event {
-                guard index + 1 < frames.count else {
+                guard let payload = answer.payload else {
                     throw WorkerFailure(kind: .noResult, reason: "ended before sending its result", peakMemoryMiB: peak)
                 }
-                return WorkerAnswer(event: event, payload: Array(frames[index + 1]), peakMemoryMiB: peak)
+                return WorkerAnswer(event: event, payload: payload, peakMemoryMiB: peak)
             }
             return WorkerAnswer(event: event, payload: [], peakMemoryMiB: peak)
         }
@@ -219,6 +223,23 @@ public enum Worker {
             throw WorkerFailure(kind: .crashed, reason: "crashed (\(signalName(termSignal))) during \(during)", peakMemoryMiB: peak)
         }
         throw WorkerFailure(kind: .noResult, reason: "exited (status \((status >> 8) & 0xff)) during \(during) without a result", peakMemoryMiB: peak)
+    }
+
+    /// The worker's frames in order: the last stage it announced, and its final event (with the
+    /// payload frame that follows `.finished`). Frames after the final event are not looked at,
+    /// and the payload is never decoded as JSON.
+    static func parse(_ stream: [UInt8]) -> (stage: String, event: WorkerEvent?, payload: [UInt8]?) {
+        let frames = Frame.split(stream).frames
+        var stage = "start"
+        for (i, frame) in frames.enumerated() {
+            guard let event = try? JSONDecoder().decode(WorkerEvent.self, from: Data(frame)) else { break }
+            switch event {
+            case .stage(let name): stage = name
+            case .finished: return (stage, event, i + 1 < frames.count ? Array(frames[i + 1]) : nil)
+            case .failed, .scanned: return (stage, event, nil)
+            }
+        }
+        return (stage, nil, nil)
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
