@@ -8,7 +8,7 @@ enum RunOptions {
     static let seed = OptionSpec(["--seed"], value: "N", help: "Seed for stochastic plugins (default 0).")
     static let timeout = OptionSpec(["--timeout"], value: "SECONDS", help: "Stop a plugin run that takes longer (default: no limit).")
     static let maxMemory = OptionSpec(["--max-memory"], value: "GIB",
-                                      help: "Address space a plugin's worker may use, in GiB (default: 3/4 of this machine's memory).")
+                                      help: "Memory a plugin's worker may use beyond the cube, in GiB (default: 3/4 of this machine's).")
     static let out = OptionSpec(["--out"], value: "DIR", help: "Folder to write (created if needed).")
     static let json = OptionSpec(["--json"], help: "Print run.json on stdout instead of a summary.")
 

@@ -83,7 +83,9 @@ enum CompareCommand {
                 if stop == nil { writeError = error }
             }
         } else {
-            body(nil)
+            // Deferred as the --out case is, so that a signal between two runs still prints the table.
+            _ = try? Interrupts.deferring { body(nil) }
+            if stop == nil, let signal = Interrupts.received { stop = Interrupts.error(signal, "") }
         }
         if args.flag("--json") {
             print(jsonText(comparison.report(summaries)))

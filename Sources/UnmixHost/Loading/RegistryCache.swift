@@ -77,7 +77,9 @@ public struct RegistryCache: Sendable {
     }
 
     func save(_ entries: [String: Entry]) {
-        let file = File(format: 1, host: Self.hostIdentity, libraries: entries.filter { $0.value.cacheable })
+        // Libraries that are gone are forgotten.
+        let kept = entries.filter { $0.value.cacheable && FileManager.default.fileExists(atPath: $0.key) }
+        let file = File(format: 1, host: Self.hostIdentity, libraries: kept)
         guard let data = try? JSONEncoder().encode(file) else { return }
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try? OutputDirectory.writeFile(path, data)

@@ -12,7 +12,8 @@ public struct WorkerLimits: Sendable {
     /// A file for the worker's stdout (`validate` checks that plugins print nothing); nil: /dev/null.
     public var stdoutPath: String?
 
-    /// The worker's address-space limit in bytes (default: three quarters of the machine's memory).
+    /// The worker's address-space limit in bytes beyond the cube it maps (default: three quarters
+    /// of the machine's memory).
     public var memoryBytes: Int = WorkerLimits.defaultMemoryBytes
 
     /// Three quarters of physical memory.
@@ -79,7 +80,9 @@ public enum Worker {
         guard requestFD >= 0 else { throw UnmixError("cannot start a worker: \(errnoText())") }
         defer { close(requestFD) }
         var request = request
-        request.memoryLimit = limits.memoryBytes
+        // The limit is what the plugin may use beyond the cube, which the worker maps too.
+        let (limit, overflow) = limits.memoryBytes.addingReportingOverflow(4 * (cube?.count ?? 0))
+        request.memoryLimit = overflow ? nil : limit
         try writeAll(requestFD, Frame.encode(json: request) + state)
         lseek(requestFD, 0, SEEK_SET)
         var pipeFDs: [Int32] = [0, 0]
