@@ -165,7 +165,7 @@ import _TestSupport
             let data = try writeEels3Dataset(to: dir.appendingPathComponent("eels3"))
             let out = dir.appendingPathComponent("out")
             let job = try BackgroundUnmix(["run", "hostile_loop_fit", data.path, "--out", out.path, "--plugin-path", plugins.path], in: dir)
-            // Its worker in the looping fit .
+            // Its worker, in the looping fit.
             let w = try #require(worker(of: job.pid, running: "libunmix_hostile_loop_fit.so"), "no worker appeared")
             usleep(300_000)
             let (status, _, stderr) = job.signal(signal)
