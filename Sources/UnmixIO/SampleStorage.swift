@@ -165,6 +165,17 @@ public final class SharedSamples: @unchecked Sendable {
 }
 
 extension SampleStorage {
+    /// Refuses a sample count read from a file that no allocation could hold: its bytes overflow,
+    /// or exceed this machine's physical memory (a corrupt size, not a cube to try).
+    public static func checkAllocatable(_ count: Int, _ name: String) throws {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: 4)
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), page = sysconf(Int32(_SC_PAGESIZE))
+        let memory = pages > 0 && page > 0 ? Int(pages) * Int(page) : Int.max
+        guard count >= 0, !overflow, bytes <= memory else {
+            throw UnmixError("\(name): declares \(count) samples, more than this machine's memory holds: the file is corrupt")
+        }
+    }
+
     /// Maps `count` float32 samples at `byteOffset` of the open file `descriptor` read-only
     /// (what a worker does with `SharedSamples` it was handed). Sizes are checked against the
     /// file before mapping.

@@ -143,6 +143,7 @@ public enum TIAReader: DatasetReader {
             cube = decoded.cube
         } else {
             let count = try pixels.checkedTimes(bands, name)
+            try SampleStorage.checkAllocatable(count, name)
             var notes = Set<String>()
             let storage = try SampleStorage(count: count) { out in
                 out.initialize(repeating: 0)
@@ -311,6 +312,11 @@ public enum TIAReader: DatasetReader {
             stored = decoded.cube
         } else {
             let count = try rows.checkedTimes(cols, name).checkedTimes(bands, name)
+            // Real series store each element's data apart: more samples than the file has bytes
+            // for is a corrupt file (and would size an allocation from it).
+            guard try count.checkedTimes(first.type.size, name) <= file.bytes.count else {
+                throw UnmixError("\(name): the series declares \(bands) images of \(cols)×\(rows), more data than the file's \(file.bytes.count) bytes hold")
+            }
             var notes = Set<String>()
             let storage = try SampleStorage(count: count) { out in
                 for (e, element) in elements.enumerated() {
