@@ -194,17 +194,12 @@ struct Comparison {
                 summary.firstSeed = runSeed
                 summary.parameters = request.parameterTexts.sorted { $0.0 < $1.0 }.map { Report.Field($0.0, $0.1) }
             }
-            let metrics = RunReport.Metrics(input, result)
-            if let metrics {
+            let report = RunReport(request, outcome)
+            if let metrics = report.metrics {
                 summary.sad.append(metrics.sadMean)
                 summary.nmse.append(metrics.nmseMean)
             }
             if let dir {
-                let report = RunReport(
-                    plugin: .init(id: d.id, name: d.name, version: d.version, path: plugin.path), model: nil,
-                    parameters: Dictionary(request.parameterTexts, uniquingKeysWith: { a, _ in a }), seed: runSeed, r: r,
-                    input: InputReport(input), fitSeconds: result.fitSeconds, abundancesSeconds: result.abundanceSeconds,
-                    reconstructionRmse: result.rmse, workerPeakMemoryMib: outcome.workerPeakMiB, metrics: metrics)
                 try writeRunFolder(dir.path, result, input: input, json: report.json, report: nil, provenance: [:])
             }
         }

@@ -57,12 +57,8 @@ enum RunCommand {
         let input = request.input
         let d = request.plugin.descriptor
         let parameters = request.parameterTexts
-        let metrics = RunReport.Metrics(input, result)
-        let report = RunReport(
-            plugin: .init(id: d.id, name: d.name, version: d.version, path: request.plugin.path), model: nil,
-            parameters: Dictionary(parameters, uniquingKeysWith: { a, _ in a }), seed: request.seed, r: request.r,
-            input: InputReport(input), fitSeconds: result.fitSeconds, abundancesSeconds: result.abundanceSeconds,
-            reconstructionRmse: result.rmse, workerPeakMemoryMib: outcome.workerPeakMiB, metrics: metrics)
+        let report = RunReport(request, outcome)
+        let metrics = report.metrics
         let command = ["unmix", "run"] + args.words
         let page = singleRunReport(
             title: "unmix run \(d.id) — \(input.dataset.title.isEmpty ? input.path : input.dataset.title)",

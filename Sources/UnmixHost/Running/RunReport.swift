@@ -110,6 +110,19 @@ public struct InputReport: Codable, Sendable {
     }
 }
 
+extension RunReport {
+    /// The report of a fit (`run`, each run of `compare`): what was asked and what came back.
+    public init(_ request: RunRequest, _ outcome: RunOutcome) {
+        let d = request.plugin.descriptor
+        let result = outcome.result
+        self.init(plugin: PluginRef(id: d.id, name: d.name, version: d.version, path: request.plugin.path), model: nil,
+                  parameters: Dictionary(request.parameterTexts, uniquingKeysWith: { a, _ in a }), seed: request.seed,
+                  r: request.r, input: InputReport(request.input), fitSeconds: result.fitSeconds,
+                  abundancesSeconds: result.abundanceSeconds, reconstructionRmse: result.rmse,
+                  workerPeakMemoryMib: outcome.workerPeakMiB, metrics: Metrics(request.input, result))
+    }
+}
+
 extension RunReport.Metrics {
     /// The scores of `result` against the input's truth, when it has one of the same R.
     public init?(_ input: Input, _ result: RunResult) {

@@ -276,5 +276,3 @@ func formatSeconds(_ s: Double) -> String {
     s == s.rounded() ? "\(Int(s)) s" : "\(s) s"
 }
 
-/// The text of an errno value.
-func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }

@@ -65,7 +65,7 @@ func fileHead(_ path: String, count: Int) -> [UInt8] {
 }
 
 /// `strerror(errno)` as our messages write it: "no such file or directory".
-func errnoText(_ code: Int32 = errno) -> String {
+public func errnoText(_ code: Int32 = errno) -> String {
     let text = String(cString: strerror(code))
     return text.prefix(1).lowercased() + text.dropFirst()
 }
