@@ -14,6 +14,18 @@ enum InputOptions {
 
     static let all = [shape, range, roi]
 
+    static let background = OptionSpec(["--background"], value: "SPEC",
+                                       help: "Subtract the EELS background first: powerlaw:START-END (A·E^-r fitted on that pre-edge window, axis units) or basis (a non-negative sum of power laws, no window).")
+    static let poisson = OptionSpec(["--poisson"], help: "Weight for Poisson noise before unmixing (as HyperSpy's normalize_poissonian_noise); results are mapped back to counts.")
+    /// The preprocessing options of `run` and `compare` (`apply` repeats the model's).
+    static let preprocessingOptions = [background, poisson]
+
+    /// The preprocessing --background and --poisson ask for.
+    static func preprocessing(_ args: ParsedArguments) throws -> Preprocessing {
+        Preprocessing(background: try args.value(background.key).map(Preprocessing.Background.init(parsing:)),
+                      poisson: args.flag(poisson.key))
+    }
+
     /// The selection given by --range and --roi.
     static func selection(_ args: ParsedArguments) throws -> Selection {
         Selection(range: try args.value(range.key).map(Selection.SignalRange.init(parsing:)),
@@ -28,10 +40,12 @@ enum InputOptions {
     /// `unmix inspect`: a corrupt file that crashes the library then costs the child, and the
     /// user gets one line. Not in children, whose parent has read the file already.
     static func open(_ path: String, _ args: ParsedArguments, selection: Selection? = nil, truthFolder: String? = nil,
+                     preprocessing: Preprocessing = Preprocessing(), poissonBand: [Float]? = nil,
                      child: Bool = false, warnings: Bool = true) throws -> Input {
         if !child && !args.flag(noProbe.key) { try probe(path, args) }
         let input = try Input.open(path, shape: try args.value(shape.key).map(parseShape),
-                                   selection: try selection ?? self.selection(args), truthFolder: truthFolder)
+                                   selection: try selection ?? self.selection(args), truthFolder: truthFolder,
+                                   preprocessing: preprocessing, poissonBand: poissonBand)
         if !child && warnings { input.printWarnings() }
         return input
     }

@@ -138,6 +138,12 @@ public struct SelectedRegion: Codable, Equatable, Sendable {
     public var rows: Range<Int>
     public var cols: Range<Int>
     public var channels: Range<Int>
+
+    public init(rows: Range<Int>, cols: Range<Int>, channels: Range<Int>) {
+        self.rows = rows
+        self.cols = cols
+        self.channels = channels
+    }
 }
 
 extension Dataset {

@@ -34,7 +34,7 @@ private func naiveMaps(labels: [Int], r: Int) -> [Float] {
 }
 
 @Suite struct SyntheticTests {
-    @Test(arguments: SyntheticPreset.allCases)
+    @Test(arguments: SyntheticPreset.paper)
     func shapesAndEnergyAxis(preset: SyntheticPreset) {
         let data = shared[preset]!
         let (bands, r, first, step): (Int, Int, Double, Double) = preset == .eels3 ? (200, 3, 250, 3.33) : (903, 4, 150, 0.6)
@@ -49,7 +49,7 @@ private func naiveMaps(labels: [Int], r: Int) -> [Float] {
         #expect(data.preset == preset && data.seed == 3 && data.counts == SyntheticDataset.defaultCounts)
     }
 
-    @Test(arguments: SyntheticPreset.allCases)
+    @Test(arguments: SyntheticPreset.paper)
     func abundancesAreNonNegativeAndSumToOne(preset: SyntheticPreset) {
         let data = shared[preset]!
         #expect(data.abundances.min()! >= 0)
@@ -120,7 +120,7 @@ private func naiveMaps(labels: [Int], r: Int) -> [Float] {
 
     /// Endmembers are in expected counts: each one's brightest channel equals `counts`, and they
     /// scale linearly with it; every channel is positive.
-    @Test(arguments: SyntheticPreset.allCases)
+    @Test(arguments: SyntheticPreset.paper)
     func endmembersAreScaledToCounts(preset: SyntheticPreset) {
         let data = shared[preset]!
         for k in 0..<data.r {

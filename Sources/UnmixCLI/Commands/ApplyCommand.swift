@@ -7,8 +7,8 @@ enum ApplyCommand {
         discussion: """
             Train once, apply to the following acquisitions: the model file records the plugin id and \
             version, its parameters, the number of bands and endmembers; apply refuses a mismatch. \
-            The model's selection of the signal axis (--range when it was trained) is applied to \
-            INPUT too, and a warning says when INPUT's axis differs from the model's. Writes \
+            The model's selection of the signal axis (--range when it was trained) and its \
+            preprocessing (--background, --poisson) are applied to INPUT too, and a warning says when INPUT's axis differs from the model's. Writes \
             DIR/abundances.npy (rows, cols, R), DIR/endmembers.npy (the model's), DIR/run.json, \
             DIR/report.html and DIR/result.hspy.
             """,
@@ -46,7 +46,12 @@ enum ApplyCommand {
         }
         var selection = model.selection
         if let roi = args.value("--roi") { selection.roi = try Selection.Region(parsing: roi) }
-        let input = try InputOptions.open(inputPath, args, selection: selection)
+        let preprocessing: Preprocessing
+        do { preprocessing = try model.preprocessing.resolved() } catch {
+            throw UnmixError("\(modelPath): corrupt model header (background '\(model.preprocessing.background ?? "")')")
+        }
+        let input = try InputOptions.open(inputPath, args, selection: selection, preprocessing: preprocessing,
+                                          poissonBand: model.preprocessing.poissonBand)
         guard input.cube.bands == model.bands else {
             throw UnmixError("\(inputPath) has \(input.cube.bands) bands; the model in \(modelPath) was trained on \(model.bands)")
         }
@@ -68,11 +73,12 @@ enum ApplyCommand {
         let outcome = try Runner.apply(request)
         let (model, input, d, result) = (request.model, request.input, request.plugin.descriptor, outcome.result)
         let metrics = RunReport.Metrics(input, result)
-        let report = RunReport(
+        var report = RunReport(
             plugin: .init(id: d.id, name: d.name, version: d.version, path: request.plugin.path), model: modelPath,
             parameters: model.parameters, seed: model.seed, r: model.r, input: InputReport(input), fitSeconds: nil,
             abundancesSeconds: result.abundanceSeconds, reconstructionRmse: result.rmse,
             workerPeakMemoryMib: outcome.workerPeakMiB, metrics: metrics)
+        report.preprocessing = input.preprocessingReport(scales: model.preprocessing.poissonScales)
         let parameters = model.parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let command = ["unmix", "apply"] + args.words
         let page = singleRunReport(
@@ -87,7 +93,8 @@ enum ApplyCommand {
         if args.flag("--json") {
             print(report.json)
         } else {
-            print("\(d.id) \(d.version) model \(modelPath) on \(input.summary), R = \(model.r)")
+            print("\(d.id) \(d.version) model \(modelPath) on \(input.summary), R = \(model.r)"
+                + (input.preprocessing.isEmpty ? "" : ", \(input.preprocessing.summary)"))
             print(String(format: "abundances %.3f s, reconstruction RMSE %.4g", result.abundanceSeconds, result.rmse) + (metrics?.line ?? ""))
             print("wrote endmembers.npy, abundances.npy, run.json, report.html and result.hspy to \(out)")
         }

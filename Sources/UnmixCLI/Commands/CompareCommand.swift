@@ -23,7 +23,7 @@ enum CompareCommand {
             OptionSpec(["--set"], value: "PLUGIN.KEY=VALUE", help: "Set a parameter of one plugin (repeatable).", repeatable: true),
             OptionSpec(["--timeout"], value: "SECONDS", help: "Stop any one run that takes longer (default: no limit)."),
             RunOptions.maxMemory,
-        ] + InputOptions.all + [
+        ] + InputOptions.all + InputOptions.preprocessingOptions + [
             OptionSpec(["--out"], value: "DIR", help: "Also write compare.json, report.html and every run's outputs to DIR."),
             ReportBuilder.profileOption,
             OptionSpec(["--json"], help: "Print one JSON document instead of a table."),
@@ -43,7 +43,8 @@ enum CompareCommand {
         guard repeatCount >= 1 else { throw UnmixError.usage("--repeat must be at least 1") }
         let seed = try parseSeed(args.value("--seed"))
         let limits = try RunOptions.limits(args)
-        let input = try InputOptions.open(inputPath, args, truthFolder: args.value("--truth"))
+        let input = try InputOptions.open(inputPath, args, truthFolder: args.value("--truth"),
+                                          preprocessing: try InputOptions.preprocessing(args))
         try refuseConstantCube(input)
         let r = try RunOptions.endmemberCount(args, input)
         if let truth = input.truth, truth.r != r {
@@ -240,6 +241,7 @@ struct Comparison {
     var heading: String {
         let cube = input.cube
         return "\(label): \(cube.rows)×\(cube.cols)×\(cube.bands), R = \(r), \(repeatCount) run\(repeatCount == 1 ? "" : "s") per plugin, seeds from \(seed)"
+            + (input.preprocessing.isEmpty ? "" : ", \(input.preprocessing.summary)")
     }
 
     /// The results table's cells, as the terminal and the report show them.

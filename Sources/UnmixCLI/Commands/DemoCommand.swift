@@ -16,7 +16,7 @@ enum DemoCommand {
         guard args.positionals.isEmpty else { throw UnmixError.usage("'unmix demo' takes no positional arguments") }
         let presetName = args.value("--preset") ?? "eels3"
         guard let preset = SyntheticPreset(rawValue: presetName.lowercased()) else {
-            throw UnmixError.usage("unknown preset '\(presetName)' (choose: eels3, eels4)")
+            throw UnmixError.usage("unknown preset '\(presetName)' (choose: \(SyntheticPreset.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let seed = try parseSeed(args.value("--seed"))
         let repeatCount = try args.integer("--repeat") ?? 1

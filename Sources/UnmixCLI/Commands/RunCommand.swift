@@ -17,7 +17,7 @@ enum RunCommand {
             RunOptions.endmembers,
             OptionSpec(["--set"], value: "KEY=VALUE", help: "Set a plugin parameter (repeatable; see 'unmix info NAME').", repeatable: true),
             RunOptions.seed,
-        ] + InputOptions.all + [
+        ] + InputOptions.all + InputOptions.preprocessingOptions + [
             RunOptions.out,
             RunOptions.json,
             OptionSpec(["--save-model"], value: "FILE", help: "Also save the trained model to FILE, for 'unmix apply'."),
@@ -35,7 +35,7 @@ enum RunCommand {
         let seed = try parseSeed(args.value(RunOptions.seed.key))
         let limits = try RunOptions.limits(args)
         _ = try args.required(RunOptions.out.key)
-        let input = try InputOptions.open(args.positionals[1], args)
+        let input = try InputOptions.open(args.positionals[1], args, preprocessing: try InputOptions.preprocessing(args))
         try refuseConstantCube(input)
         let r = try RunOptions.endmemberCount(args, input)
         let saveModel = args.value("--save-model") != nil
@@ -70,7 +70,8 @@ enum RunCommand {
             let model = ModelFile(pluginID: d.id, pluginVersion: d.version, values: request.values,
                                   parameters: Dictionary(parameters, uniquingKeysWith: { a, _ in a }),
                                   seed: request.seed, bands: input.cube.bands, r: request.r, endmembers: result.endmembers,
-                                  state: outcome.state ?? [], signalAxis: input.signalAxis, selection: input.selection)
+                                  state: outcome.state ?? [], signalAxis: input.signalAxis, selection: input.selection,
+                                  preprocessing: ModelFile.Preprocessing(input, scales: outcome.poissonScales))
             files.append((modelPath, try model.encoded()))
         }
         try writeRunFolder(out, result, input: input, json: report.json, report: page,
@@ -80,7 +81,8 @@ enum RunCommand {
         if args.flag("--json") {
             print(report.json)
         } else {
-            print("\(d.id) \(d.version) on \(input.summary), R = \(request.r), seed \(request.seed)")
+            print("\(d.id) \(d.version) on \(input.summary), R = \(request.r), seed \(request.seed)"
+                + (input.preprocessing.isEmpty ? "" : ", \(input.preprocessing.summary)"))
             print(String(format: "fit %.3f s, abundances %.3f s, reconstruction RMSE %.4g", result.fitSeconds, result.abundanceSeconds, result.rmse) + (metrics?.line ?? ""))
             print("wrote endmembers.npy, abundances.npy, run.json, report.html and result.hspy to \(out)"
                 + (modelPath.map { ", the model to \($0)" } ?? ""))

@@ -10,6 +10,11 @@ public struct Input: Sendable {
     public var region: SelectedRegion
     /// The file's cube size before the selection: rows, cols, bands.
     public var fileShape: [Int]
+    /// What the host did to the cube before any plugin sees it (`cube` is the result, in
+    /// counts; Poisson weighting is applied by the runner, with `poissonWeights`).
+    public var preprocessing = Preprocessing()
+    public var poissonWeights: PoissonWeights?
+    public var backgroundFit: BackgroundFit.Summary?
 
     public var cube: CubeData { dataset.cube }
     public var path: String { dataset.path }
@@ -21,15 +26,48 @@ public struct Input: Sendable {
 
     /// Opens INPUT (see `Datasets.open`), scores against `truthFolder` instead of the file's
     /// own truth when given, then applies `selection`.
+    /// Preprocessing, in order: the map selection, the background on the whole signal axis,
+    /// the channel selection, then the Poisson weights from the selected raw counts
+    /// (`poissonBand`: the band weights of the model being applied).
     public static func open(_ path: String, shape: (rows: Int, cols: Int)? = nil, selection: Selection = Selection(),
-                            truthFolder: String? = nil) throws -> Input {
+                            truthFolder: String? = nil, preprocessing: Preprocessing = Preprocessing(),
+                            poissonBand: [Float]? = nil) throws -> Input {
         var dataset = try Datasets.open(path, options: ReadOptions(shape: shape))
         let cube = dataset.cube
         if let truthFolder {
             dataset.truth = try SynthFolderReader.readTruth(truthFolder, rows: cube.rows, cols: cube.cols, bands: cube.bands)
         }
-        let (selected, region) = try dataset.selecting(selection)
-        return Input(dataset: selected, selection: selection, region: region, fileShape: [cube.rows, cube.cols, cube.bands])
+        let fileShape = [cube.rows, cube.cols, cube.bands]
+        guard !preprocessing.isEmpty else {
+            let (selected, region) = try dataset.selecting(selection)
+            return Input(dataset: selected, selection: selection, region: region, fileShape: fileShape)
+        }
+        // The map first, then the background on every channel, then the channels.
+        let (mapped, mapRegion) = try dataset.selecting(Selection(range: nil, roi: selection.roi))
+        var subtracted = mapped
+        var fit: BackgroundFit?
+        if let background = preprocessing.background {
+            if let (pixel, band) = mapped.cube.firstNonFinite().map({ ($0.pixel, $0.band) }) {
+                throw UnmixError("\(path): pixel \(pixel), channel \(band) is not finite: the background cannot be fitted")
+            }
+            fit = try BackgroundFit.fit(background, cube: mapped.cube, axis: mapped.signalAxis, path: path)
+            subtracted.cube = fit!.subtracted
+        }
+        let rangeOnly = Selection(range: selection.range, roi: nil)
+        let (selected, channelRegion) = try subtracted.selecting(rangeOnly)
+        var input = Input(dataset: selected, selection: selection,
+                          region: SelectedRegion(rows: mapRegion.rows, cols: mapRegion.cols, channels: channelRegion.channels),
+                          fileShape: fileShape)
+        input.preprocessing = preprocessing
+        input.backgroundFit = fit?.summary
+        if preprocessing.poisson {
+            let raw = try mapped.selecting(rangeOnly).0.cube
+            if let poissonBand, poissonBand.count != raw.bands {
+                throw UnmixError("\(path): \(raw.bands) channels after the selection; the model's Poisson weights are for \(poissonBand.count)")
+            }
+            input.poissonWeights = try PoissonWeights.of(raw, path: path, band: poissonBand)
+        }
+        return input
     }
 
     /// A cube held in memory, named `label` in messages (`validate`'s test cubes).
@@ -54,7 +92,16 @@ public struct Input: Sendable {
                 "channels": [region.channels.lowerBound, region.channels.upperBound],
             ] as [String: Any?],
             "truth": truth?.source,
+            "preprocessing": preprocessing.isEmpty ? nil : [
+                "background": preprocessing.background?.text, "poisson_weighting": preprocessing.poisson,
+            ] as [String: Any?],
         ]
+    }
+
+    /// The `preprocessing` entry of run.json, nil when none was asked for.
+    public func preprocessingReport(scales: [Double]?) -> PreprocessingReport? {
+        preprocessing.isEmpty ? nil : PreprocessingReport(background: preprocessing.background?.text, poissonWeighting: preprocessing.poisson,
+                                                          backgroundFit: backgroundFit, poissonScales: scales)
     }
 
     /// One line for summaries: "eels3 (unmix synth folder, 64×64×200 float32, 250 … 913 eV)".

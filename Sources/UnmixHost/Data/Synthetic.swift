@@ -12,6 +12,14 @@ public enum SyntheticPreset: String, CaseIterable, Sendable {
     /// Four endmembers, each a power law plus one K edge (B, C, N, O), 903 channels of 0.6 eV
     /// from 150 eV.
     case eels4
+    /// Closer to real core-loss data: three background-free edge spectra (Ru M, O K, Co L) on
+    /// eels3's axis, on a power-law background whose amplitude (thickness) and exponent vary
+    /// smoothly from pixel to pixel; O K never has a pure pixel (its abundance stays at most 0.6).
+    /// The truth is the edges alone. See `SyntheticDataset.generateWithBackground`.
+    case eels3bg = "eels3-bg"
+
+    /// The presets of the paper, whose endmembers carry their own background.
+    public static let paper: [SyntheticPreset] = [.eels3, .eels4]
 
     /// The number of endmembers R.
     public var endmemberCount: Int { endmemberNames.count }
@@ -21,13 +29,14 @@ public enum SyntheticPreset: String, CaseIterable, Sendable {
         switch self {
         case .eels3: return ["Ru-like", "Co-like", "Pt-like"]
         case .eels4: return ["B K", "C K", "N K", "O K"]
+        case .eels3bg: return ["Ru M", "O K", "Co L"]
         }
     }
 
     /// The number of energy channels B.
     public var channels: Int {
         switch self {
-        case .eels3: return 200
+        case .eels3, .eels3bg: return 200
         case .eels4: return 903
         }
     }
@@ -35,7 +44,7 @@ public enum SyntheticPreset: String, CaseIterable, Sendable {
     /// The energy of channel 0, in eV.
     public var energyOffset: Double {
         switch self {
-        case .eels3: return 250
+        case .eels3, .eels3bg: return 250
         case .eels4: return 150
         }
     }
@@ -43,10 +52,15 @@ public enum SyntheticPreset: String, CaseIterable, Sendable {
     /// The width of one channel, in eV.
     public var energyScale: Double {
         switch self {
-        case .eels3: return 3.33
+        case .eels3, .eels3bg: return 3.33
         case .eels4: return 0.6
         }
     }
+
+    /// The expected counts when none are given: `SyntheticDataset.defaultCounts` at the brightest
+    /// channel of a pure endmember for the paper's presets; for eels3-bg 10⁴ counts of background
+    /// at the first channel (core-loss spectra commonly hold 10⁴–10⁵ there).
+    public var defaultCounts: Double { self == .eels3bg ? 10_000 : SyntheticDataset.defaultCounts }
 
     /// The energy axis: `energyOffset + energyScale * b` for each channel b.
     public var energy: [Double] { (0..<channels).map { energyOffset + energyScale * Double($0) } }
@@ -88,13 +102,18 @@ public struct SyntheticDataset: Sendable {
     /// The preset and seed the scene was generated from.
     public let preset: SyntheticPreset
     public let seed: UInt64
-    /// The expected counts at the brightest channel of a pure endmember.
+    /// The expected counts at the brightest channel of a pure endmember (eels3-bg: of the mean
+    /// background at the first channel).
     public let counts: Double
+    /// eels3-bg: the expected background counts, rows × cols × bands (nil for the paper's presets).
+    public internal(set) var background: [Float]? = nil
+    /// eels3-bg: the relative amplitude of the per-pixel edge-intensity change.
+    public internal(set) var variability: Double = 0
 
     /// The number of pixels, rows × cols.
     public var pixels: Int { rows * cols }
 
-    /// The noiseless cube, `abundances · endmembers` (rows × cols × bands).
+    /// The noiseless cube without background, `abundances · endmembers` (rows × cols × bands).
     public var noiselessCube: [Float] {
         var result = [Float](repeating: 0, count: pixels * bands)
         abundances.withUnsafeBufferPointer { a in
@@ -111,9 +130,14 @@ public struct SyntheticDataset: Sendable {
     /// maps depend on the seed only, never on `counts`.
     ///
     /// - Parameter counts: expected counts at the brightest channel of a pure endmember (> 0).
-    public static func generate(_ preset: SyntheticPreset, seed: UInt64, counts: Double = defaultCounts)
-        -> SyntheticDataset {
+    /// - Parameter variability: eels3-bg only: the relative amplitude of a smooth per-pixel change
+    ///   of each edge's intensity (0 = none; the truth keeps the mean edges).
+    public static func generate(_ preset: SyntheticPreset, seed: UInt64, counts: Double? = nil,
+                                variability: Double = 0) -> SyntheticDataset {
+        let counts = counts ?? preset.defaultCounts
         precondition(counts > 0 && counts.isFinite, "SyntheticDataset.generate: counts must be finite and > 0, got \(counts)")
+        precondition(variability >= 0 && variability < 1, "SyntheticDataset.generate: variability must be in [0, 1), got \(variability)")
+        if preset == .eels3bg { return generateWithBackground(seed: seed, counts: counts, variability: variability) }
         let r = preset.endmemberCount
         let size = mapSize
         let abundances = abundanceMaps(labels: blockLabels(r: r, seed: seed), r: r)
@@ -195,6 +219,7 @@ enum EELSModel {
         switch preset {
         case .eels3: shapes = eels3
         case .eels4: shapes = eels4
+        case .eels3bg: return eels3Edges.map { shape in energy.map(shape) }
         }
         return shapes.map { shape in
             let spectrum = energy.map(shape)
@@ -311,9 +336,12 @@ extension SyntheticDataset {
         var filterSize: Int
         var edgeHandling: String
         var endmemberNames: [String]
+        /// eels3-bg: how the background was made, and the edge-intensity variability.
+        var background: String? = nil
+        var variability: Double? = nil
 
         enum CodingKeys: String, CodingKey {
-            case preset, seed, counts, rows, cols, bands, r, energy
+            case preset, seed, counts, rows, cols, bands, r, energy, background, variability
             case blockSize = "block_size", filterSize = "filter_size", edgeHandling = "edge_handling"
             case endmemberNames = "endmember_names"
         }
@@ -323,7 +351,14 @@ extension SyntheticDataset {
         Meta(preset: preset.rawValue, seed: seed, counts: counts, rows: rows, cols: cols, bands: bands, r: r,
              energy: .init(offset: preset.energyOffset, scale: preset.energyScale, unit: "eV", values: energy),
              blockSize: Self.blockSize, filterSize: Self.filterSize, edgeHandling: Self.edgeHandling,
-             endmemberNames: preset.endmemberNames)
+             endmemberNames: preset.endmemberNames,
+             background: background == nil ? nil : Self.backgroundDescription,
+             variability: background == nil ? nil : variability)
+    }
+
+    /// eels3-bg's background, in words (meta.json).
+    static var backgroundDescription: String {
+        "a * counts * (E / 250 eV)^-r per pixel, a in \(backgroundAmplitudes), r in \(backgroundExponents), both smooth over the map; background.npy holds it in expected counts"
     }
 
     /// Writes the dataset folder `dir`: `cube.npy` (rows, cols, bands), `endmembers.npy`
@@ -343,7 +378,7 @@ extension SyntheticDataset {
             ("endmembers.npy", NPY.encode(endmembers, shape: [r, bands])),
             ("abundances.npy", NPY.encode(abundances, shape: [rows, cols, r])),
             ("meta.json", metaData + Data("\n".utf8)),
-        ]
+        ] + (background.map { [("background.npy", NPY.encode($0, shape: [rows, cols, bands]))] } ?? [])
         try OutputDirectory.write(dir.path) { staging in
             for (name, data) in files {
                 do { try data.write(to: staging.appendingPathComponent(name)) } catch {
@@ -385,12 +420,15 @@ extension SyntheticDataset {
             }
             return array.values
         }
+        let hasBackground = FileManager.default.fileExists(atPath: dir.appendingPathComponent("background.npy").path)
         return SyntheticDataset(
             rows: meta.rows, cols: meta.cols, bands: meta.bands, r: meta.r,
             cube: try array("cube.npy", shape: [meta.rows, meta.cols, meta.bands]),
             endmembers: try array("endmembers.npy", shape: [meta.r, meta.bands]),
             abundances: try array("abundances.npy", shape: [meta.rows, meta.cols, meta.r]),
-            energy: meta.energy.values, preset: preset, seed: meta.seed, counts: meta.counts)
+            energy: meta.energy.values, preset: preset, seed: meta.seed, counts: meta.counts,
+            background: hasBackground ? try array("background.npy", shape: [meta.rows, meta.cols, meta.bands]) : nil,
+            variability: meta.variability ?? 0)
     }
 }
 

@@ -44,6 +44,8 @@ public struct RunReport: Codable, Sendable {
     /// Peak resident memory of the host process so far (the cube's pages included).
     public var hostPeakMemoryMib: Double = hostPeakMemoryMiB()
     public var metrics: Metrics?
+    /// What the host did to the cube before the plugin saw it (`--background`, `--poisson`).
+    public var preprocessing: PreprocessingReport?
 
     public init(plugin: PluginRef, model: String?, parameters: [String: String], seed: UInt64, r: Int, input: InputReport,
                 fitSeconds: Double?, abundancesSeconds: Double, reconstructionRmse: Double, workerPeakMemoryMib: Double,
@@ -120,6 +122,7 @@ extension RunReport {
                   r: request.r, input: InputReport(request.input), fitSeconds: result.fitSeconds,
                   abundancesSeconds: result.abundanceSeconds, reconstructionRmse: result.rmse,
                   workerPeakMemoryMib: outcome.workerPeakMiB, metrics: Metrics(request.input, result))
+        preprocessing = request.input.preprocessingReport(scales: outcome.poissonScales)
     }
 }
 

@@ -59,6 +59,8 @@ public struct RunOutcome: Sendable {
     public var state: [UInt8]?
     /// Peak resident memory of the worker, in MiB.
     public var workerPeakMiB: Double
+    /// Poisson weighting: the scales that mapped the results back to counts.
+    public var poissonScales: [Double]? = nil
 }
 
 /// Runs requests in workers and checks what comes back before anything is written or scored.
@@ -67,7 +69,8 @@ public enum Runner {
     public static func run(_ request: RunRequest) throws -> RunOutcome {
         let d = request.plugin.descriptor
         let cube = request.input.cube
-        let answer = try work(d.id, cube) { shared in
+        let weights = request.input.poissonWeights
+        let answer = try work(d.id, weights?.weigh(cube) ?? cube) { shared in
             var call = pluginCall(request.values, seed: request.seed, input: request.input, shared: shared, verbose: request.verbose)
             call.cancelFromStart = request.cancelFromStart
             return try Worker.run(WorkerRequest(library: request.plugin.path, job: .fit(call, r: request.r, saveState: request.saveState)),
@@ -80,11 +83,18 @@ public enum Runner {
             throw UnmixError("\(d.id): its saved model reports R = \(shape[0]) and \(shape[1]) bands after a fit of R = \(request.r) on \(cube.bands) bands")
         }
         try checkOutputs(d, endmembers: endmembers, abundances: abundances, r: request.r, bands: cube.bands)
-        let rmse = reconstructionRMSE(cube: cube, pixels: cube.pixels, bands: cube.bands, endmembers: endmembers,
-                                      abundances: abundances, r: request.r)
-        return RunOutcome(result: RunResult(r: request.r, endmembers: endmembers, abundances: abundances,
+        // Results on the weighted cube, mapped back to counts (PoissonWeights.scales).
+        var (e, a, scales) = (endmembers, abundances, [Double]?.none)
+        if let weights {
+            let u = weights.scales(abundances: abundances, r: request.r)
+            e = weights.endmembers(endmembers, r: request.r, scales: u)
+            a = weights.abundances(abundances, r: request.r, scales: u, sumToOne: PoissonWeights.sumsToOne(abundances, r: request.r))
+            scales = u
+        }
+        let rmse = reconstructionRMSE(cube: cube, pixels: cube.pixels, bands: cube.bands, endmembers: e, abundances: a, r: request.r)
+        return RunOutcome(result: RunResult(r: request.r, endmembers: e, abundances: a,
                                             fitSeconds: result.fitSeconds, abundanceSeconds: result.abundanceSeconds, rmse: rmse),
-                          state: request.saveState ? state : nil, workerPeakMiB: answer.peakMemoryMiB)
+                          state: request.saveState ? state : nil, workerPeakMiB: answer.peakMemoryMiB, poissonScales: scales)
     }
 
     /// Restores `request.model` in a worker and estimates the abundances of the input.
@@ -92,7 +102,11 @@ public enum Runner {
         let d = request.plugin.descriptor
         let model = request.model
         let cube = request.input.cube
-        let answer = try work(d.id, cube) { shared in
+        let weights = request.input.poissonWeights
+        guard (weights == nil) == (model.preprocessing.poissonScales == nil) else {
+            throw UnmixError("\(d.id): the model's Poisson weighting and the input's preprocessing disagree")
+        }
+        let answer = try work(d.id, weights?.weigh(cube) ?? cube) { shared in
             let call = pluginCall(model.values, seed: model.seed, input: request.input, shared: shared, verbose: request.verbose)
             return try Worker.run(WorkerRequest(library: request.plugin.path,
                                          job: .apply(call, r: model.r, bands: model.bands, stateBytes: model.state.count)),
@@ -102,9 +116,13 @@ public enum Runner {
         guard case .finished(let result) = answer.event else { throw UnmixError("\(d.id): the worker answered out of turn") }
         let (_, abundances, _) = try unpack(d.id, result, answer.payload, r: model.r, cube: cube, expectEndmembers: false, expectState: false)
         try checkOutputs(d, endmembers: model.endmembers, abundances: abundances, r: model.r, bands: cube.bands)
+        var a = abundances
+        if let weights, let u = model.preprocessing.poissonScales {
+            a = weights.abundances(abundances, r: model.r, scales: u, sumToOne: PoissonWeights.sumsToOne(abundances, r: model.r))
+        }
         let rmse = reconstructionRMSE(cube: cube, pixels: cube.pixels, bands: cube.bands, endmembers: model.endmembers,
-                                      abundances: abundances, r: model.r)
-        return RunOutcome(result: RunResult(r: model.r, endmembers: model.endmembers, abundances: abundances, fitSeconds: 0,
+                                      abundances: a, r: model.r)
+        return RunOutcome(result: RunResult(r: model.r, endmembers: model.endmembers, abundances: a, fitSeconds: 0,
                                             abundanceSeconds: result.abundanceSeconds, rmse: rmse),
                           state: nil, workerPeakMiB: answer.peakMemoryMiB)
     }

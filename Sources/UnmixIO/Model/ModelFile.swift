@@ -35,10 +35,33 @@ public struct ModelFile: Sendable, Equatable {
     public var signalAxis: Axis?
     /// The selection the model was trained with (`--range`, `--roi`), which `apply` repeats.
     public var selection: Selection
+    /// The host's preprocessing of the training cube, which `apply` repeats.
+    public var preprocessing: Preprocessing
+
+    /// What the host did before the plugin saw the cube, as `apply` must repeat it: the
+    /// `--background` text, and for Poisson weighting the fit's band weights and the scales
+    /// that map the plugin's results back to counts (see UnmixHost's Preprocessing folder).
+    public struct Preprocessing: Codable, Equatable, Sendable {
+        public var background: String?
+        public var poissonBand: [Float]?
+        public var poissonScales: [Double]?
+
+        public init(background: String? = nil, poissonBand: [Float]? = nil, poissonScales: [Double]? = nil) {
+            self.background = background
+            self.poissonBand = poissonBand
+            self.poissonScales = poissonScales
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case background, poissonBand = "poisson_band_weights", poissonScales = "poisson_scales"
+        }
+
+        public var isEmpty: Bool { background == nil && poissonBand == nil && poissonScales == nil }
+    }
 
     public init(pluginID: String, pluginVersion: String, values: [Double], parameters: [String: String], seed: UInt64,
                 bands: Int, r: Int, endmembers: [Float], state: [UInt8], signalAxis: Axis? = nil,
-                selection: Selection = Selection()) {
+                selection: Selection = Selection(), preprocessing: Preprocessing = Preprocessing()) {
         self.pluginID = pluginID
         self.pluginVersion = pluginVersion
         self.values = values
@@ -50,6 +73,7 @@ public struct ModelFile: Sendable, Equatable {
         self.state = state
         self.signalAxis = signalAxis
         self.selection = selection
+        self.preprocessing = preprocessing
     }
 
     /// The format this code writes and reads.
@@ -77,17 +101,19 @@ public struct ModelFile: Sendable, Equatable {
         var stateBytes: Int
         var signalAxis: Axis?
         var selection: Selection
+        var preprocessing: Preprocessing?
 
         enum CodingKeys: String, CodingKey {
             case format, plugin, version, values, parameters, seed, bands, r
-            case stateBytes = "state_bytes", signalAxis = "signal_axis", selection
+            case stateBytes = "state_bytes", signalAxis = "signal_axis", selection, preprocessing
         }
     }
 
     /// The file's bytes. Throws when the model cannot be written as it stands (shapes that do
     /// not agree, non-finite values), so that nothing is saved that `read` would refuse.
     public func encoded() throws -> Data {
-        if let problem = Self.problem(r: r, bands: bands, values: values, axis: signalAxis, selection: selection) {
+        if let problem = Self.problem(r: r, bands: bands, values: values, axis: signalAxis, selection: selection,
+                                      preprocessing: preprocessing) {
             throw UnmixError("cannot save the model: \(problem)")
         }
         guard endmembers.count == r * bands else {
@@ -96,7 +122,7 @@ public struct ModelFile: Sendable, Equatable {
         guard endmembers.allSatisfy(\.isFinite) else { throw UnmixError("cannot save the model: non-finite endmembers") }
         let header = Header(format: Self.formatVersion, plugin: pluginID, version: pluginVersion, values: values,
                             parameters: parameters, seed: seed, bands: bands, r: r, stateBytes: state.count,
-                            signalAxis: signalAxis, selection: selection)
+                            signalAxis: signalAxis, selection: selection, preprocessing: preprocessing.isEmpty ? nil : preprocessing)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json: Data
@@ -183,7 +209,7 @@ public struct ModelFile: Sendable, Equatable {
             throw refuse("corrupt model header (format \(header.format) in a format-\(formatVersion) file)")
         }
         if let problem = problem(r: header.r, bands: header.bands, values: header.values, axis: header.signalAxis,
-                                 selection: header.selection) {
+                                 selection: header.selection, preprocessing: header.preprocessing ?? Preprocessing()) {
             throw refuse("corrupt model header (\(problem))")
         }
         guard header.stateBytes >= 0 else { throw refuse("corrupt model header (state_bytes = \(header.stateBytes))") }
@@ -210,12 +236,14 @@ public struct ModelFile: Sendable, Equatable {
         return ModelFile(pluginID: header.plugin, pluginVersion: header.version, values: header.values,
                          parameters: header.parameters, seed: header.seed, bands: header.bands, r: header.r,
                          endmembers: endmembers, state: Array(bytes[stateStart..<body]),
-                         signalAxis: header.signalAxis, selection: header.selection)
+                         signalAxis: header.signalAxis, selection: header.selection,
+                         preprocessing: header.preprocessing ?? Preprocessing())
     }
 
     /// What is wrong with these header fields, or nil. Shared by `encoded` and `decode`, so a
     /// file that is written can be read.
-    static func problem(r: Int, bands: Int, values: [Double], axis: Axis?, selection: Selection) -> String? {
+    static func problem(r: Int, bands: Int, values: [Double], axis: Axis?, selection: Selection,
+                        preprocessing: Preprocessing = Preprocessing()) -> String? {
         guard r >= 1 else { return "R = \(r), below 1" }
         guard bands >= 2 else { return "\(bands) bands, below 2" }
         guard r < bands else { return "R = \(r) is not below the \(bands) bands" }
@@ -237,6 +265,18 @@ public struct ModelFile: Sendable, Equatable {
                 return "a channel range with a bound that is not a channel index"
             }
             if let s = range.start, let e = range.end, s >= e { return "a signal range whose start is not below its end" }
+        }
+        if let text = preprocessing.background, text.isEmpty || text.utf8.count > 256 {
+            return "a background of \(text.utf8.count) characters"
+        }
+        if let band = preprocessing.poissonBand {
+            guard band.count == bands, band.allSatisfy({ $0.isFinite && $0 > 0 }) else { return "Poisson band weights that are not \(bands) positive numbers" }
+        }
+        if let scales = preprocessing.poissonScales {
+            guard scales.count == r, scales.allSatisfy({ $0.isFinite && $0 > 0 }) else { return "Poisson scales that are not \(r) positive numbers" }
+        }
+        guard (preprocessing.poissonBand == nil) == (preprocessing.poissonScales == nil) else {
+            return "Poisson band weights without scales, or scales without weights"
         }
         if let roi = selection.roi {
             let pairs = [(roi.rowStart, roi.rowEnd), (roi.colStart, roi.colEnd)]
