@@ -54,7 +54,8 @@ let package = Package(
         // The report people look at: report.html with its charts and maps, fed by typed values.
         .target(name: "UnmixReport", dependencies: ["UnmixIO", "CPNG"], path: "Sources/UnmixReport", exclude: ["README.md"]),
         // The host library: loading (in workers), data, metrics, running.
-        .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "CSystem", "UnmixNumerics", "UnmixIO", "UnmixReport"], path: "Sources/UnmixHost"),
+        .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "CSystem", "UnmixNumerics", "UnmixIO", "UnmixReport"], path: "Sources/UnmixHost",
+                exclude: ["Preprocessing/README.md"]),
         // The command line: parse → resolve → run (through UnmixHost) → render.
         .target(name: "UnmixCLI", dependencies: ["UnmixHost", "CUnmix"], path: "Sources/UnmixCLI"),
         .executableTarget(name: "unmix", dependencies: ["UnmixCLI"], path: "Sources/unmix"),
