@@ -170,9 +170,15 @@ import _TestSupport
         expectClose(weights.abundances(ta, r: r, scales: u, sumToOne: true), a, tolerance: 1e-4, "abundances re-normalised")
     }
 
-    @Test func poissonWeightingRefusesNegativeCounts() {
+    /// Recorded EELS holds small negative values (dark subtraction): weights from the totals,
+    /// with the minimum reported; a cube without any positive total is refused.
+    @Test func poissonWeightingToleratesNegativeValuesButNeedsCounts() throws {
         let cube = CubeData(rows: 1, cols: 2, bands: 3, values: [1, 2, -1, 4, 5, 6])
-        #expect(throws: UnmixError.self) { try PoissonWeights.of(cube, path: "t") }
+        let weights = try PoissonWeights.of(cube, path: "t")
+        #expect(weights.negativeMinimum == -1)
+        expectClose(Double(weights.pixel[0]), (2 / 8.5).squareRoot(), tolerance: 1e-6, "w_0: total 2 over the mean 8.5")
+        expectClose(Double(weights.band[2]), (5 / (17 / 3.0)).squareRoot(), tolerance: 1e-6, "w_b for band 2: total 5")
+        #expect(throws: UnmixError.self) { try PoissonWeights.of(CubeData(rows: 1, cols: 1, bands: 2, values: [-1, 0]), path: "t") }
     }
 
     /// eels3-bg: abundances on the simplex, O K never above 0.6 while Ru and Co have pure pixels,

@@ -66,6 +66,9 @@ public struct Input: Sendable {
                 throw UnmixError("\(path): \(raw.bands) channels after the selection; the model's Poisson weights are for \(poissonBand.count)")
             }
             input.poissonWeights = try PoissonWeights.of(raw, path: path, band: poissonBand)
+            if let low = input.poissonWeights?.negativeMinimum {
+                input.dataset.warnings.append("--poisson assumes counts, and the data hold negative values (down to \(formatNumber(Double(low)))): the weights use the pixel and channel totals")
+            }
         }
         return input
     }

@@ -10,14 +10,20 @@ public struct PoissonWeights: Sendable, Equatable {
     /// w_p, one per pixel; w_b, one per band.
     public var pixel: [Float]
     public var band: [Float]
+    /// The most negative raw value, when there is one (the caller warns: Poisson weighting
+    /// assumes counts).
+    public var negativeMinimum: Float?
 
     public init(pixel: [Float], band: [Float]) {
         self.pixel = pixel
         self.band = band
     }
 
-    /// The weights of `raw` (the counts, after the selection). Like HyperSpy, refuses negative
-    /// counts; a pixel or band with no counts at all gets the smallest positive weight of its kind.
+    /// The weights of `raw` (the counts, after the selection), from its pixel and band totals.
+    /// A pixel or band whose total is not positive gets the smallest positive weight of its kind.
+    /// HyperSpy refuses any negative value; recorded EELS data often hold small negative values
+    /// (dark-reference subtraction), so only the totals are required to be positive somewhere,
+    /// and `negativeMinimum` tells the caller to warn.
     ///
     /// - Parameter band: the band weights of a fit, when applying a model (`apply`): the plugin
     ///   must see the new cube weighted as the one it was trained on.
@@ -38,17 +44,18 @@ public struct PoissonWeights: Sendable, Equatable {
                 pixelSums[p] = sum
             }
         }
-        guard minimum >= 0 else {
-            throw UnmixError("\(path): --poisson needs counts, and the data hold negative values (down to \(formatNumber(Double(minimum)))); Poisson weighting assumes a variance equal to the counts")
-        }
         func weights(_ sums: [Double]) -> [Float] {
             let floor = sums.filter { $0 > 0 }.min() ?? 1
             let clamped = sums.map { max($0, floor) }
             let mean = clamped.reduce(0, +) / Double(max(1, clamped.count))
             return clamped.map { Float(($0 / mean).squareRoot()) }
         }
-        guard pixelSums.contains(where: { $0 > 0 }) else { throw UnmixError("\(path): --poisson: the data hold no counts") }
-        return PoissonWeights(pixel: weights(pixelSums), band: fixedBand ?? weights(bandSums))
+        guard pixelSums.contains(where: { $0 > 0 }), bandSums.contains(where: { $0 > 0 }) else {
+            throw UnmixError("\(path): --poisson needs counts, and no pixel of the data holds a positive total")
+        }
+        var result = PoissonWeights(pixel: weights(pixelSums), band: fixedBand ?? weights(bandSums))
+        result.negativeMinimum = minimum < 0 ? minimum : nil
+        return result
     }
 
     /// Y = X / (w_p ⊗ w_b), the cube the plugin sees.
