@@ -12,13 +12,10 @@ extension ICA {
         let factors = svd.v
         var loadings = svd.u
         for i in 0..<p { for j in 0..<r { loadings[i, j] *= svd.s[j] } }
-        // The signals ICA sees: the derivative of the factors along energy, (B − d) × R.
+        // The signals ICA sees: the derivative of the factors along energy, B × R, as HyperSpy 2
+        // takes it (`derivative`, i.e. numpy's `gradient` applied `diffOrder` times).
         var signals = factors
-        for _ in 0..<diffOrder {
-            var d = Matrix(rows: signals.rows - 1, cols: r)
-            for i in 0..<d.rows { for j in 0..<r { d[i, j] = signals[i + 1, j] - signals[i, j] } }
-            signals = d
-        }
+        for _ in 0..<diffOrder { signals = gradient(signals) }
         // HyperSpy's PCA whitening: centre the columns, C = YᵀY/n, C = U S Uᵀ, W = S^(−1/2) Uᵀ.
         let n = signals.rows
         let mean = signals.columnMeans
@@ -42,6 +39,22 @@ extension ICA {
         let order = (0..<r).sorted { score[$0] > score[$1] }
         let sorted = w.rows(order)
         return (matmul(factors, sorted, transposeB: true), matmul(loadings, try inverse(sorted)))
+    }
+
+    /// numpy's `gradient` down the rows of `y` (n × c) at unit spacing: central differences
+    /// (y[i+1] − y[i−1]) / 2 inside, one-sided first differences at the two ends; n rows out.
+    /// The spacing HyperSpy passes (the energy axis) scales every column alike, which the
+    /// whitening that follows removes. Fewer than two rows give zeros.
+    static func gradient(_ y: Matrix) -> Matrix {
+        let (n, c) = (y.rows, y.cols)
+        var d = Matrix(rows: n, cols: c)
+        guard n >= 2 else { return d }
+        for j in 0..<c {
+            d[0, j] = y[1, j] - y[0, j]
+            d[n - 1, j] = y[n - 1, j] - y[n - 2, j]
+        }
+        for i in 1..<(n - 1) { for j in 0..<c { d[i, j] = (y[i + 1, j] - y[i - 1, j]) / 2 } }
+        return d
     }
 
     /// scikit-learn's `FastICA(n_components=R, whiten='unit-variance').fit_transform(X)` on the

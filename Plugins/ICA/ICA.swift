@@ -65,7 +65,7 @@ struct ICA: StatefulUnmixer {
         .choice("fun", \.contrast,
                 help: "Contrast function: logcosh (alpha = 1), exp or cube, as scikit-learn's fun."),
         .integer("diff_order", \.diffOrder, min: 0, max: 2,
-                 help: "hyperspy mode: order of the derivative along energy taken of the SVD factors before ICA (HyperSpy's diff_order)."),
+                 help: "hyperspy mode: how many times the SVD factors are differentiated along energy (central differences, as HyperSpy 2 with numpy.gradient) before ICA (HyperSpy's diff_order)."),
     ]
 
     mutating func fit(_ cube: Cube, endmembers r: Int, context: RunContext) throws -> Matrix {
