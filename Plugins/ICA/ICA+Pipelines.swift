@@ -3,7 +3,8 @@ import UnmixSDK
 extension ICA {
     /// HyperSpy's `decomposition()` (SVD, no centring) then `blind_source_separation(R)`.
     /// Returns the BSS factors (B × R) and loadings (P × R), sorted, not yet sign-flipped.
-    static func hyperspyPipeline(_ cube: Cube, r: Int, diffOrder: Int, ica: FastICA, initial: Matrix,
+    static func hyperspyPipeline(_ cube: Cube, r: Int, diffOrder: Int, derivative: Derivative,
+                                 ica: FastICA, initial: Matrix,
                                  context: RunContext, onIteration: (Int, Double) throws -> Void) throws
         -> (factors: Matrix, loadings: Matrix) {
         let (p, b) = (cube.pixels, cube.bands)
@@ -12,10 +13,12 @@ extension ICA {
         let factors = svd.v
         var loadings = svd.u
         for i in 0..<p { for j in 0..<r { loadings[i, j] *= svd.s[j] } }
-        // The signals ICA sees: the derivative of the factors along energy, B × R, as HyperSpy 2
-        // takes it (`derivative`, i.e. numpy's `gradient` applied `diffOrder` times).
+        // The signals ICA sees: the derivative of the factors along energy, `diffOrder` times:
+        // numpy's `gradient` (HyperSpy 2's `derivative`, B × R) or `diff` (HyperSpy 1, B − 1 rows).
         var signals = factors
-        for _ in 0..<diffOrder { signals = gradient(signals) }
+        for _ in 0..<diffOrder {
+            signals = derivative == .gradient ? gradient(signals) : difference(signals)
+        }
         // HyperSpy's PCA whitening: centre the columns, C = YᵀY/n, C = U S Uᵀ, W = S^(−1/2) Uᵀ.
         let n = signals.rows
         let mean = signals.columnMeans
@@ -54,6 +57,13 @@ extension ICA {
             d[n - 1, j] = y[n - 1, j] - y[n - 2, j]
         }
         for i in 1..<(n - 1) { for j in 0..<c { d[i, j] = (y[i + 1, j] - y[i - 1, j]) / 2 } }
+        return d
+    }
+
+    /// numpy's `diff` down the rows of `y` (n × c): y[i+1] − y[i], n − 1 rows out.
+    static func difference(_ y: Matrix) -> Matrix {
+        var d = Matrix(rows: max(y.rows - 1, 0), cols: y.cols)
+        for i in 0..<d.rows { for j in 0..<y.cols { d[i, j] = y[i + 1, j] - y[i, j] } }
         return d
     }
 
