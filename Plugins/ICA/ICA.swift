@@ -48,7 +48,7 @@ struct ICA: StatefulUnmixer {
     private var fingerprint: UInt64 = 0
 
     static let info = PluginInfo(
-        id: "ica", name: "ICA", version: "1.0.0",
+        id: "ica", name: "ICA", version: "1.1.0",
         summary: "FastICA blind source separation, as HyperSpy's blind_source_separation or scikit-learn's FastICA",
         description: """
             FastICA (Hyvärinen, 1999; parallel algorithm, logcosh contrast) separates R independent \
