@@ -1,11 +1,13 @@
 """Baseline for unmix-bench: the ICA plugin's default (hyperspy) mode, the way HyperSpy computes it.
 
-HyperSpy is not installed (it pulls in a large dependency tree); its pipeline, as read in
-hyperspy/learn/mva.py and hyperspy/learn/whitening.py, is re-implemented here in our own words with
-numpy + scikit-learn's FastICA, which is what HyperSpy calls:
+HyperSpy itself is not needed here (Tests/Fixtures/hyperspy-ica/measure.py runs the real one in the
+fixture venv and agrees to 1e-4 rad of SAD); its pipeline, as read in HyperSpy 2.5's
+hyperspy/learn/_mva.py and _whitening.py, is re-implemented in our own words with numpy +
+scikit-learn's FastICA, which is what HyperSpy calls:
   decomposition(): full SVD of the P x B data, no centring; factors = V, loadings = U*S,
     explained variance ~ S**2;
-  blind_source_separation(R): first R factors, first derivative along energy (diff_order=1),
+  blind_source_separation(R): first R factors, first derivative along energy (diff_order=1,
+    numpy.gradient: central differences, as HyperSpy 2's derivative(); HyperSpy 1 took np.diff),
     PCA whitening (centre, C = Y'Y/n, SVD, W = U'/sqrt(S+1e-10)), FastICA(tol=1e-10) with its own
     whitening off, w = unmixing @ W, sort by explained_variance[:R] @ |w'| descending,
     bss_factors = F @ w', bss_loadings = L @ inv(w), sign flip where min < 0 and |min| > max.
@@ -27,7 +29,7 @@ def hyperspy_bss(x, r, seed):
     factors = vt[:r].T
     loadings = u[:, :r] * s[:r]
     variance = s[:r] ** 2
-    y = np.diff(factors, n=1, axis=0)
+    y = np.gradient(factors, axis=0)
     y = y - y.mean(axis=0)
     cu, cs, _ = np.linalg.svd(y.T @ y / y.shape[0], full_matrices=False)
     whitening = (cu / np.sqrt(cs + 1e-10)).T

@@ -3,7 +3,8 @@ import UnmixSDK
 extension ICA {
     /// HyperSpy's `decomposition()` (SVD, no centring) then `blind_source_separation(R)`.
     /// Returns the BSS factors (B × R) and loadings (P × R), sorted, not yet sign-flipped.
-    static func hyperspyPipeline(_ cube: Cube, r: Int, diffOrder: Int, ica: FastICA, initial: Matrix,
+    static func hyperspyPipeline(_ cube: Cube, r: Int, diffOrder: Int, derivative: Derivative,
+                                 ica: FastICA, initial: Matrix,
                                  context: RunContext, onIteration: (Int, Double) throws -> Void) throws
         -> (factors: Matrix, loadings: Matrix) {
         let (p, b) = (cube.pixels, cube.bands)
@@ -12,12 +13,11 @@ extension ICA {
         let factors = svd.v
         var loadings = svd.u
         for i in 0..<p { for j in 0..<r { loadings[i, j] *= svd.s[j] } }
-        // The signals ICA sees: the derivative of the factors along energy, (B − d) × R.
+        // The signals ICA sees: the derivative of the factors along energy, `diffOrder` times:
+        // numpy's `gradient` (HyperSpy 2's `derivative`, B × R) or `diff` (HyperSpy 1, B − 1 rows).
         var signals = factors
         for _ in 0..<diffOrder {
-            var d = Matrix(rows: signals.rows - 1, cols: r)
-            for i in 0..<d.rows { for j in 0..<r { d[i, j] = signals[i + 1, j] - signals[i, j] } }
-            signals = d
+            signals = derivative == .gradient ? gradient(signals) : difference(signals)
         }
         // HyperSpy's PCA whitening: centre the columns, C = YᵀY/n, C = U S Uᵀ, W = S^(−1/2) Uᵀ.
         let n = signals.rows
@@ -42,6 +42,29 @@ extension ICA {
         let order = (0..<r).sorted { score[$0] > score[$1] }
         let sorted = w.rows(order)
         return (matmul(factors, sorted, transposeB: true), matmul(loadings, try inverse(sorted)))
+    }
+
+    /// numpy's `gradient` down the rows of `y` (n × c) at unit spacing: central differences
+    /// (y[i+1] − y[i−1]) / 2 inside, one-sided first differences at the two ends; n rows out.
+    /// The spacing HyperSpy passes (the energy axis) scales every column alike, which the
+    /// whitening that follows removes. Fewer than two rows give zeros.
+    static func gradient(_ y: Matrix) -> Matrix {
+        let (n, c) = (y.rows, y.cols)
+        var d = Matrix(rows: n, cols: c)
+        guard n >= 2 else { return d }
+        for j in 0..<c {
+            d[0, j] = y[1, j] - y[0, j]
+            d[n - 1, j] = y[n - 1, j] - y[n - 2, j]
+        }
+        for i in 1..<(n - 1) { for j in 0..<c { d[i, j] = (y[i + 1, j] - y[i - 1, j]) / 2 } }
+        return d
+    }
+
+    /// numpy's `diff` down the rows of `y` (n × c): y[i+1] − y[i], n − 1 rows out.
+    static func difference(_ y: Matrix) -> Matrix {
+        var d = Matrix(rows: max(y.rows - 1, 0), cols: y.cols)
+        for i in 0..<d.rows { for j in 0..<y.cols { d[i, j] = y[i + 1, j] - y[i, j] } }
+        return d
     }
 
     /// scikit-learn's `FastICA(n_components=R, whiten='unit-variance').fit_transform(X)` on the

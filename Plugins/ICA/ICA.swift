@@ -4,9 +4,9 @@ import UnmixSDK
 ///
 /// - `hyperspy` (default) reproduces what an EELS user gets from HyperSpy's `decomposition()`
 ///   followed by `blind_source_separation(R)`: an uncentred SVD of the P × B data, FastICA on the
-///   first derivative (along energy) of the R leading factors after HyperSpy's own PCA whitening,
-///   components sorted by explained variance and sign-flipped so that each spectrum's largest
-///   excursion is positive. Endmembers are the BSS factors, abundances the BSS loadings.
+///   first derivative along energy (central differences, as HyperSpy 2 takes it) of the R leading
+///   factors after HyperSpy's own PCA whitening, components sorted by explained variance and
+///   sign-flipped so that each spectrum's largest excursion is positive. Endmembers are the BSS factors, abundances the BSS loadings.
 /// - `sklearn` runs scikit-learn's `FastICA(n_components=R, whiten='unit-variance')` directly on
 ///   the P × B data with pixels as samples and bands as features: the independent sources are
 ///   then the R abundance maps (P × R, unit variance, zero mean) and the columns of the mixing
@@ -26,11 +26,20 @@ struct ICA: StatefulUnmixer {
         case sklearn
     }
 
+    /// How the hyperspy mode differentiates the SVD factors: HyperSpy 2's `derivative`
+    /// (numpy's `gradient`, central differences, B rows kept) or HyperSpy 1's `diff` (first
+    /// differences, B − 1 rows).
+    enum Derivative: String, CaseIterable, Sendable {
+        case gradient
+        case difference
+    }
+
     var mode = Mode.hyperspy
     var maxIterations = 200
     var tolerance = 0.0
     var contrast = FastICA.Contrast.logcosh
     var diffOrder = 1
+    var derivative = Derivative.gradient
 
     /// The fitted endmembers, R × B.
     private var endmembers: Matrix?
@@ -39,7 +48,7 @@ struct ICA: StatefulUnmixer {
     private var fingerprint: UInt64 = 0
 
     static let info = PluginInfo(
-        id: "ica", name: "ICA", version: "1.0.0",
+        id: "ica", name: "ICA", version: "1.1.0",
         summary: "FastICA blind source separation, as HyperSpy's blind_source_separation or scikit-learn's FastICA",
         description: """
             FastICA (Hyvärinen, 1999; parallel algorithm, logcosh contrast) separates R independent \
@@ -65,7 +74,9 @@ struct ICA: StatefulUnmixer {
         .choice("fun", \.contrast,
                 help: "Contrast function: logcosh (alpha = 1), exp or cube, as scikit-learn's fun."),
         .integer("diff_order", \.diffOrder, min: 0, max: 2,
-                 help: "hyperspy mode: order of the derivative along energy taken of the SVD factors before ICA (HyperSpy's diff_order)."),
+                 help: "hyperspy mode: how many times the SVD factors are differentiated along energy before ICA (HyperSpy's diff_order)."),
+        .choice("derivative", \.derivative,
+                help: "hyperspy mode: gradient: central differences, as HyperSpy 2 (numpy.gradient); difference: first differences, as HyperSpy 1 (numpy.diff)."),
     ]
 
     mutating func fit(_ cube: Cube, endmembers r: Int, context: RunContext) throws -> Matrix {
@@ -82,7 +93,7 @@ struct ICA: StatefulUnmixer {
         let fitted: (factors: Matrix, loadings: Matrix)   // B × R spectra, P × R maps
         switch mode {
         case .hyperspy:
-            fitted = try Self.hyperspyPipeline(cube, r: r, diffOrder: diffOrder, ica: ica, initial: initial,
+            fitted = try Self.hyperspyPipeline(cube, r: r, diffOrder: diffOrder, derivative: derivative, ica: ica, initial: initial,
                                                context: context, onIteration: onIteration)
         case .sklearn:
             fitted = try Self.sklearnPipeline(cube, r: r, ica: ica, initial: initial,
