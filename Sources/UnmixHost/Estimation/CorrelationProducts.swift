@@ -57,8 +57,7 @@ func correlationProducts(_ data: UnsafeBufferPointer<Float>, pixels: Int, bands:
 /// the diagonal of Σₚ wₚ wₚᵀ (per band) and Σₚ xₚ xₚᵀ for x = y − w. A is bands × bands.
 ///
 /// In single precision within a block of pixels (the noise and the signal are only compared
-/// with each other, never subtracted from one another), summed across blocks in double: half
-/// the time of the double products on a 256 × 256 × 1024 cube.
+/// with each other, never subtracted from one another), summed across blocks in double.
 ///
 /// The corresponding C functions are `cblas_sgemm` and `cblas_ssyrk`.
 func poissonNoiseProducts(_ data: UnsafeBufferPointer<Float>, pixels: Int, bands: Int, residual a: Matrix) -> (noise: [Double], signal: Matrix) {
