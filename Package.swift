@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "UnmixReport", dependencies: ["UnmixIO", "CPNG"], path: "Sources/UnmixReport", exclude: ["README.md"]),
         // The host library: loading (in workers), data, metrics, running.
         .target(name: "UnmixHost", dependencies: ["CUnmix", "CLTDL", "CSystem", "UnmixNumerics", "UnmixIO", "UnmixReport"], path: "Sources/UnmixHost",
-                exclude: ["Preprocessing/README.md"]),
+                exclude: ["Preprocessing/README.md", "Estimation/README.md"]),
         // The command line: parse → resolve → run (through UnmixHost) → render.
         .target(name: "UnmixCLI", dependencies: ["UnmixHost", "CUnmix"], path: "Sources/UnmixCLI"),
         .executableTarget(name: "unmix", dependencies: ["UnmixCLI"], path: "Sources/unmix"),

@@ -4,7 +4,8 @@ import UnmixHost
 /// The options of a plugin run shared by `run`, `apply` and `compare`: declared once here,
 /// beside their help, and resolved once into typed values.
 enum RunOptions {
-    static let endmembers = OptionSpec(["-r", "--endmembers"], value: "R", help: "Number of endmembers (default: the ground truth's, when known).")
+    static let endmembers = OptionSpec(["-r", "--endmembers"], value: "R",
+                                       help: "Number of endmembers, or auto to estimate it by HySime ('unmix estimate'); default: the ground truth's, when known.")
     static let seed = OptionSpec(["--seed"], value: "N", help: "Seed for stochastic plugins (default 0).")
     static let timeout = OptionSpec(["--timeout"], value: "SECONDS", help: "Stop a plugin run that takes longer (default: no limit).")
     static let maxMemory = OptionSpec(["--max-memory"], value: "GIB",
@@ -31,9 +32,22 @@ enum RunOptions {
         return limits
     }
 
-    /// R from -r, or the ground truth's; checked against the cube.
-    static func endmemberCount(_ args: ParsedArguments, _ input: Input) throws -> Int {
+    /// R from -r, or the ground truth's; checked against the cube. With `-r auto`, HySime's
+    /// estimate on the cube (noise model chosen from the values), announced in one line (on
+    /// stderr under --json, whose stdout is the document), and returned for the report.
+    static func endmemberCount(_ args: ParsedArguments, _ input: Input) throws -> (r: Int, estimate: RankEstimate.Summary?) {
         let r: Int
+        if args.value(endmembers.key)?.lowercased() == "auto" {
+            let estimate = try RankEstimate.estimate(input.cube)
+            guard estimate.r >= 1 else {
+                throw UnmixError("-r auto: HySime finds no signal subspace in \(input.path) (R = 0): give -r R")
+            }
+            let line = "-r auto: HySime finds R = \(estimate.r) (\(estimate.noiseModel.rawValue) noise; the scree elbow says \(estimate.scree.r))"
+                + String(format: ", %.2f s", estimate.seconds)
+            if args.flag("--json") { writeStderr(line + "\n") } else { print(line) }
+            try validateEndmemberCount(estimate.r, for: input.cube)
+            return (estimate.r, estimate.summary)
+        }
         if let given = try args.integer(endmembers.key) {
             r = given
         } else if let truth = input.truth {
@@ -42,6 +56,6 @@ enum RunOptions {
             throw UnmixError.usage("give the number of endmembers with -r R (no ground truth to take it from)")
         }
         try validateEndmemberCount(r, for: input.cube)
-        return r
+        return (r, nil)
     }
 }

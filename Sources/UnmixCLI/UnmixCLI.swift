@@ -9,6 +9,7 @@ public enum UnmixCLI {
 
     static let commands: [(spec: CommandSpec, needsPlugins: Bool)] = [
         (ListCommand.spec, true), (InfoCommand.spec, true), (InspectCommand.spec, false), (SynthCommand.spec, false),
+        (EstimateCommand.spec, false),
         (RunCommand.spec, true), (ApplyCommand.spec, true), (CompareCommand.spec, true), (DemoCommand.spec, true),
         (ValidateCommand.spec, false),
     ]
@@ -80,6 +81,7 @@ public enum UnmixCLI {
             switch name {
             case "inspect": return try InspectCommand.run(args)
             case "synth": return try SynthCommand.run(args)
+            case "estimate": return try EstimateCommand.run(args)
             case "validate": return try ValidateCommand.run(args)
             default: preconditionFailure("command \(name) declared but not dispatched")
             }

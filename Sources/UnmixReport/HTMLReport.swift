@@ -31,6 +31,10 @@ public enum HTMLReport {
         html += section("Input", fields(report.input))
         html += section("Results", "<pre class=\"table\">\(escapeHTML(textTable(report.table)))</pre>"
             + report.tableNotes.map { "<p class=\"note\">\(escapeHTML($0))</p>" }.joined())
+        for (f, figure) in report.figures.enumerated() {
+            html += section(figure.title, "<div class=\"charts\">" + figure.charts.enumerated().map { $1.svg(id: "figure-\(f)-\($0)") }.joined()
+                + "</div>" + figure.notes.map { "<p class=\"note\">\(escapeHTML($0))</p>" }.joined())
+        }
         let drawn = report.results.filter { $0.error == nil && !$0.endmembers.isEmpty }
         if !drawn.isEmpty {
             html += section("Endmembers", spectra(report, drawn))
@@ -41,7 +45,7 @@ public enum HTMLReport {
             html += section("Agreement between methods", Heatmap(labels: report.results.map(\.label), values: agreement, unit: "rad").svg()
                 + "<p class=\"note\">Mean spectral angle (radians) between the endmembers of two methods, matched by the Hungarian method. Low (dark) means the two agree.</p>")
         }
-        html += section("Parameters", parameters(report))
+        if !report.results.isEmpty { html += section("Parameters", parameters(report)) }
         html += "<p class=\"footer\">Written by unmix. This page is self-contained: it needs no network and no script.</p>\n</body></html>\n"
         return html
     }

@@ -72,10 +72,25 @@ public struct Report {
     public var agreement: [[Double?]]?
     /// The endmembers' scale in the figures: how estimates were brought to the reference's.
     public var spectraNote: String
+    /// Further figures, each a section after the results table (`estimate`'s scree and HySime
+    /// curves).
+    public var figures: [Figure]
+
+    /// A section of charts side by side, with notes under them.
+    public struct Figure {
+        public var title: String
+        public var charts: [LineChart]
+        public var notes: [String]
+        public init(title: String, charts: [LineChart], notes: [String] = []) {
+            self.title = title
+            self.charts = charts
+            self.notes = notes
+        }
+    }
 
     public init(title: String, command: [String], input: [Field], table: Table, tableNotes: [String] = [],
                 truth: Result?, results: [Result], columns: [String], signalAxis: Axis, rowAxis: Axis, colAxis: Axis,
-                profile: ProfileDirection = .rows, agreement: [[Double?]]? = nil, spectraNote: String = "") {
+                profile: ProfileDirection = .rows, agreement: [[Double?]]? = nil, spectraNote: String = "", figures: [Figure] = []) {
         self.title = title
         self.command = command
         self.input = input
@@ -90,5 +105,6 @@ public struct Report {
         self.profile = profile
         self.agreement = agreement
         self.spectraNote = spectraNote
+        self.figures = figures
     }
 }

@@ -46,13 +46,14 @@ enum CompareCommand {
         let input = try InputOptions.open(inputPath, args, truthFolder: args.value("--truth"),
                                           preprocessing: try InputOptions.preprocessing(args))
         try refuseConstantCube(input)
-        let r = try RunOptions.endmemberCount(args, input)
+        let (r, estimate) = try RunOptions.endmemberCount(args, input)
         if let truth = input.truth, truth.r != r {
             throw UnmixError("R = \(r) but the ground truth has \(truth.r) endmembers")
         }
         let profile = try ReportBuilder.profile(args)
-        let comparison = Comparison(input: input, r: r, seed: seed, repeatCount: repeatCount,
+        var comparison = Comparison(input: input, r: r, seed: seed, repeatCount: repeatCount,
                                     label: args.value("--label") ?? input.path)
+        comparison.rankEstimate = estimate
         let verbose = args.flag("--verbose")
 
         // Every finished row is kept, whatever happens to the next runs or to the output folder.
@@ -147,6 +148,8 @@ struct Comparison {
     var repeatCount: Int
     /// How the table's heading names the input.
     var label: String
+    /// What `-r auto` found.
+    var rankEstimate: RankEstimate.Summary?
 
     /// Runs `plugin` `repeatCount` times, each in a worker, and scores the runs; with
     /// `workDir`, writes each run's folder and its worker's stderr there. `runIndex` runs of
@@ -232,6 +235,9 @@ struct Comparison {
                 ]
             },
         ]
+        if let e = rankEstimate {
+            out["rank_estimate"] = ["method": e.method, "r": e.r, "noise_model": e.noiseModel.rawValue, "elbow_r": e.elbowR] as [String: Any]
+        }
         if input.truth == nil {
             out["sad_matrix"] = ["plugins": summaries.map(\.id), "values": agreement(summaries).map { $0.map { $0 as Any? } }] as [String: Any]
         }

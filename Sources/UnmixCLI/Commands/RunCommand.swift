@@ -37,13 +37,15 @@ enum RunCommand {
         _ = try args.required(RunOptions.out.key)
         let input = try InputOptions.open(args.positionals[1], args, preprocessing: try InputOptions.preprocessing(args))
         try refuseConstantCube(input)
-        let r = try RunOptions.endmemberCount(args, input)
+        let (r, estimate) = try RunOptions.endmemberCount(args, input)
         let saveModel = args.value("--save-model") != nil
         if saveModel && !plugin.descriptor.canSaveState {
             throw UnmixError("\(plugin.descriptor.id) cannot save its model (it lacks the unmix.state extension)")
         }
-        return RunRequest(plugin: plugin, values: values, seed: seed, r: r, input: input, limits: limits,
-                          saveState: saveModel, verbose: args.flag("--verbose"))
+        var request = RunRequest(plugin: plugin, values: values, seed: seed, r: r, input: input, limits: limits,
+                                 saveState: saveModel, verbose: args.flag("--verbose"))
+        request.rankEstimate = estimate
+        return request
     }
 
     static func run(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> Int32 {

@@ -46,6 +46,8 @@ public struct RunReport: Codable, Sendable {
     public var metrics: Metrics?
     /// What the host did to the cube before the plugin saw it (`--background`, `--poisson`).
     public var preprocessing: PreprocessingReport?
+    /// How R was chosen when `-r auto` estimated it.
+    public var rankEstimate: RankEstimate.Summary?
 
     public init(plugin: PluginRef, model: String?, parameters: [String: String], seed: UInt64, r: Int, input: InputReport,
                 fitSeconds: Double?, abundancesSeconds: Double, reconstructionRmse: Double, workerPeakMemoryMib: Double,
@@ -123,6 +125,7 @@ extension RunReport {
                   abundancesSeconds: result.abundanceSeconds, reconstructionRmse: result.rmse,
                   workerPeakMemoryMib: outcome.workerPeakMiB, metrics: Metrics(request.input, result))
         preprocessing = request.input.preprocessingReport(scales: outcome.poissonScales)
+        rankEstimate = request.rankEstimate
     }
 }
 

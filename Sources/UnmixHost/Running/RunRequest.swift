@@ -16,6 +16,8 @@ public struct RunRequest: Sendable {
     public var verbose: Bool
     /// Ask the plugin to stop from the start of its fit (`validate`).
     public var cancelFromStart = false
+    /// How R was chosen when `-r auto` estimated it (recorded in run.json).
+    public var rankEstimate: RankEstimate.Summary?
 
     public init(plugin: InstalledPlugin, values: [Double], seed: UInt64, r: Int, input: Input,
                 limits: WorkerLimits = WorkerLimits(), saveState: Bool = false, verbose: Bool = false) {
