@@ -110,10 +110,10 @@ enum EstimateCommand {
             truth: nil, results: [], columns: [], signalAxis: input.signalAxis, rowAxis: input.dataset.rowAxis,
             colAxis: input.dataset.colAxis,
             figures: [Report.Figure(title: "Estimates", charts: [screeChart, hysimeChart], notes: [
-                "Left: the explained-variance ratio of each SVD component on a log scale (blue); the red line marks the elbow, "
+                "Scree: the explained-variance ratio of each SVD component on a log scale (blue); the red line marks the elbow, "
                     + "the point farthest from the line joining components 1 and \(e.scree.maxPoints + 1): its component number is "
                     + "HyperSpy's R. Where the corner is sharp that point is the first component on the noise floor, one past the signal.",
-                "Right: HySime's signal power Py (blue) and twice the noise power 2 Pn (green) per eigenvector of Rx; the signal subspace is where Py "
+                "HySime: the signal power Py (blue) and twice the noise power 2 Pn (green) per eigenvector of Rx; the signal subspace is where Py "
                     + "lies above 2 Pn, and the red line marks R = \(h.r).",
             ])])
     }
