@@ -41,15 +41,15 @@ struct BS: StatefulUnmixer {
 
     static let parameters: [Parameter<BS>] = {
         var table = [Parameter<BS>]()
-        let fields = [("pre_start", "start of the pre-edge window where the power law is fitted"),
-                      ("pre_end", "end of the pre-edge window"),
-                      ("int_start", "start of the integration window over the edge"),
-                      ("int_end", "end of the integration window")]
+        let fields = [("pre_start", "pre-edge window start (the power law is fitted from here)"),
+                      ("pre_end", "pre-edge window end"),
+                      ("int_start", "integration window start"),
+                      ("int_end", "integration window end")]
         for k in 0..<maxEntries {
             for (j, field) in fields.enumerated() {
                 let index = 4 * k + j
                 table.append(.real("\(field.0)_\(k + 1)", \BS.bounds[index],
-                                   help: "Endmember \(k + 1): \(field.1), in axis units (eV for EELS). All four 0: entry not set."))
+                                   help: "Endmember \(k + 1): \(field.1), in axis units (eV). An entry whose four values are 0 is not set."))
             }
         }
         table.append(.integer("remainder", \.remainder, min: 0, max: maxEntries,

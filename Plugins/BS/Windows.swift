@@ -129,7 +129,7 @@ extension ChannelAxis {
         let positive = values.indices.filter { values[$0] > 0 }
         let length = positive.count / r
         guard length >= 3 else {
-            throw PluginError.invalidArgument("no BS windows set, and \(positive.count) channels with positive axis values are too few for \(r) automatic windows of 3 channels; set pre_start_1, pre_end_1, int_start_1, int_end_1, … (unmix info bs)")
+            throw PluginError.invalidArgument("no BS windows set, and \(positive.count) channel\(positive.count == 1 ? "" : "s") with positive axis values \(positive.count == 1 ? "is" : "are") too few for \(r) automatic window\(r == 1 ? "" : "s") of 3 channels; set pre_start_1, pre_end_1, int_start_1, int_end_1, … (unmix info bs)")
         }
         var entries = [ResolvedEntry](), windows = [EdgeWindows]()
         for k in 0..<r {
