@@ -12,6 +12,7 @@ let firstPartyPlugins: [(folder: String, product: String)] = [
     ("UDAS", "unmix_udas"),
     ("MTAEU", "unmix_mtaeu"),
     ("CNNAEU", "unmix_cnnaeu"),
+    ("BS", "unmix_bs"),
 ]
 
 /// The plugins built on the autoencoder toolkit.

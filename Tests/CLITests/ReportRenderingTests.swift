@@ -60,7 +60,7 @@ struct ReportRenderingTests {
             expectSelfContained(html)
             let compare = try parseJSON(Data(contentsOf: out.appendingPathComponent("compare.json")))
             let plugins = (compare["results"] as? [[String: Any]] ?? []).compactMap { $0["plugin"] as? String }
-            #expect(plugins.count == 8, "plugins: \(plugins)")
+            #expect(plugins.count == 9, "plugins: \(plugins)")
             #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 == 6, "3 spectra and 3 profiles")
             for id in plugins { #expect(html.contains(">\(id)</span>"), "\(id) has no row of maps") }
 

@@ -11,14 +11,15 @@ import _TestSupport
     static let sumToOne = UInt64(UNMIX_CAP_ABUNDANCES_SUM_TO_ONE)
 
     /// What each first-party plugin and the examples declare, from reading their methods: FCLS
-    /// (VCA, BLU) and softmax outputs (MTAEU, CNNAEU, the Swift example) both; NMF, uDAS
+    /// (VCA, BLU), softmax outputs (MTAEU, CNNAEU, the Swift example) and BS (clipped maps
+    /// divided by their sum) both; NMF, uDAS
     /// (ReLU encoder), DAEU (its sum-to-one layer leaves a pixel whose codes are all thresholded
     /// away at zero) and the C example (NNLS, sum to one only with a parameter) non-negative
     /// only; ICA neither.
     static let declared: [(library: String, promises: UInt64)] = [
         ("libunmix_vca.so", nonnegative | sumToOne), ("libunmix_blu.so", nonnegative | sumToOne),
         ("libunmix_mtaeu.so", nonnegative | sumToOne), ("libunmix_cnnaeu.so", nonnegative | sumToOne),
-        ("libexample_shallowae.so", nonnegative | sumToOne),
+        ("libexample_shallowae.so", nonnegative | sumToOne), ("libunmix_bs.so", nonnegative | sumToOne),
         ("libunmix_nmf.so", nonnegative), ("libunmix_udas.so", nonnegative), ("libunmix_daeu.so", nonnegative),
         ("libunmix_ica.so", 0),
     ]

@@ -55,6 +55,14 @@ public struct RunContext {
                           values: axis.values.map { Array(UnsafeBufferPointer(start: $0, count: size)) })
     }
 
+    /// True when the host offers the `unmix.axis/1` extension (every host from ABI 1.1 on),
+    /// whether or not it knows the axis of this cube; false for a 1.0 host or without a host.
+    /// Tells "the host cannot say" apart from "the channels are only numbered" (`signalAxis` nil).
+    public var hostOffersSignalAxis: Bool {
+        guard let host, let getExtension = host.pointee.get_extension else { return false }
+        return getExtension(host, UNMIX_HOST_EXT_AXIS) != nil
+    }
+
     /// A random stream seeded from this run's seed; `stream` picks independent sub-streams.
     public func random(stream: UInt64 = 0) -> RandomStream {
         stream == 0 ? RandomStream(seed: seed) : RandomStream(seed: seed).split(stream)
