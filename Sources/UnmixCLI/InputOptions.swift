@@ -15,7 +15,7 @@ enum InputOptions {
     static let all = [shape, range, roi]
 
     static let background = OptionSpec(["--background"], value: "SPEC",
-                                       help: "Subtract the EELS background first: powerlaw:START-END (A·E^-r fitted on that pre-edge window, axis units) or basis (a non-negative sum of power laws, no window).")
+                                       help: "Subtract the EELS background first: powerlaw:START-END (A·E^-r fitted per pixel on that pre-edge window, axis units), powerlaw:auto (the window before the first edge, found on the summed spectrum), either with :N to average the exponents over N×N pixels (e.g. powerlaw:auto:9), or basis (a non-negative sum of power laws under the whole spectrum).")
     static let poisson = OptionSpec(["--poisson"], help: "Weight for Poisson noise before unmixing (as HyperSpy's normalize_poissonian_noise); results are mapped back to counts.")
     /// The preprocessing options of `run` and `compare` (`apply` repeats the model's).
     static let preprocessingOptions = [background, poisson]

@@ -30,6 +30,13 @@ import _TestSupport
             expectClose(b.values, a.values, tolerance: 1e-4, "apply's abundances against run's on the same cube")
             let saved = try ModelFile.read(model.path)
             #expect(saved.preprocessing.background == "powerlaw:250-278:5" && saved.preprocessing.poissonBand?.count == saved.bands)
+            // powerlaw:auto is saved as the window it found.
+            let autoModel = dir.appendingPathComponent("auto.unmix")
+            let auto = try runUnmix(["run", "vca", data.path, "--background", "powerlaw:auto", "--save-model", autoModel.path,
+                                     "--out", dir.appendingPathComponent("auto").path])
+            #expect(auto.status == 0, "stderr: \(auto.stderr)")
+            let found = try ModelFile.read(autoModel.path).preprocessing.background ?? "none"
+            #expect(found.hasPrefix("powerlaw:250-28"), "\(found)")
         }
     }
 

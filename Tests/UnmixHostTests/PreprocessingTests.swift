@@ -45,6 +45,26 @@ import _TestSupport
         #expect(q[0] >= 2.5 && q[2] <= 3.5, "exponent quartiles \(q)")
     }
 
+    /// powerlaw:auto finds the pre-edge region on the summed spectrum: it ends within two
+    /// channels before the edge at 400 eV (the channel of 400 eV is index 50), and the fit on it
+    /// removes the background as the given window does.
+    @Test func automaticWindowEndsAtTheFirstEdge() throws {
+        let (cube, _) = Self.powerLawCube(edge: 300)
+        let fit = try BackgroundFit.fit(try .init(parsing: "powerlaw:auto"), cube: cube, axis: Self.axis, path: "test")
+        let channels = fit.summary.fitChannels
+        #expect(channels[0] == 0 && (48...50).contains(channels[1]), "window channels \(channels)")
+        let window = try #require(fit.summary.window)
+        expectClose(window[0], 200, tolerance: 0, "window start")
+        expectClose(window[1], Self.energy[channels[1]], tolerance: 0, "window end: the first channel left out")
+        let out = fit.subtracted.values
+        let onset = Self.energy.firstIndex { $0 >= 400 }!
+        expectClose(Double(out[onset]), 300, tolerance: 0.5, "the edge's jump after the automatic fit")
+        // With no edge at all, the window is the whole axis.
+        let (flat, _) = Self.powerLawCube(edge: 0)
+        let whole = try BackgroundFit.fit(try .init(parsing: "powerlaw:auto"), cube: flat, axis: Self.axis, path: "test")
+        #expect(whole.summary.fitChannels == [0, Self.energy.count], "\(whole.summary.fitChannels)")
+    }
+
     /// Smoothing averages the exponents over the map, then refits each amplitude: on a field of
     /// constant exponent with noisy counts it must beat the per-pixel fit, and leave an exact
     /// constant-exponent cube exact.
@@ -113,6 +133,7 @@ import _TestSupport
         #expect(try Preprocessing.Background(parsing: "PowerLaw:250-278:9").smooth == 9)
         #expect(try Preprocessing.Background(parsing: "basis:2,3,4").exponents == [2, 3, 4])
         #expect(try Preprocessing.Background(parsing: "basis").text == "basis")
+        #expect(try Preprocessing.Background(parsing: "powerlaw:auto:5").text == "powerlaw:auto:5")
         for bad in ["powerlaw", "powerlaw:300-250", "powerlaw:0-20", "powerlaw:250-278:4", "basis:", "basis:1,1", "spline"] {
             #expect(throws: UnmixError.self, "\(bad)") { try Preprocessing.Background(parsing: bad) }
         }

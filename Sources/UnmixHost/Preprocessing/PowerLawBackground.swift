@@ -18,6 +18,8 @@ public struct BackgroundFit: Sendable {
         public var method: String
         /// The channels the background was fitted on and subtracted from (half-open).
         public var fitChannels: [Int]
+        /// `powerlaw:auto`: the window found, in axis units (what `apply` repeats).
+        public var window: [Double]? = nil
         /// Channels set to zero (below the window, or at energies ≤ 0).
         public var zeroedChannels: Int
         /// `powerlaw`: quartiles of the fitted exponent r over the pixels.
@@ -43,7 +45,15 @@ public struct BackgroundFit: Sendable {
         let energy = axis.allValues
         switch background.method {
         case .powerLaw:
-            let window = background.window ?? []
+            guard let window = background.window else {
+                let found = try preEdgeWindow(cube: cube, energy: energy, path: path)
+                var fit = try powerLaw(cube: cube, energy: energy, window: found, smooth: background.smooth ?? 1)
+                // Half-open in axis units, as --background takes it: exactly the channels found.
+                let last = energy[found.upperBound - 1]
+                fit.summary.window = [energy[found.lowerBound],
+                                      found.upperBound < energy.count ? energy[found.upperBound] : last + (last - energy[found.lowerBound]) / Double(found.count)]
+                return fit
+            }
             guard window.count == 2 else { throw UnmixError("--background powerlaw: no window") }
             let channels = (0..<energy.count).filter { energy[$0] >= window[0] && energy[$0] < window[1] }
             guard channels.count >= 2, let first = channels.first, let last = channels.last, last - first + 1 == channels.count else {
@@ -187,6 +197,41 @@ public struct BackgroundFit: Sendable {
         let intercept = (t0 - slope * s1) / s0
         guard slope.isFinite, intercept.isFinite else { return nil }
         return (-slope, intercept)
+    }
+
+    /// `powerlaw:auto`: the pre-edge region of the summed spectrum, which is precise where a
+    /// pixel is not. From the first channel of positive energy, the window grows one channel at
+    /// a time while the next three channels follow the window's power law; it stops at the first
+    /// channel where all three stand above the extrapolation by more than 3σ (Poisson, of the
+    /// summed counts) and 0.3 % (the power law is a model, not exact over long windows).
+    static func preEdgeWindow(cube: CubeData, energy: [Double], path: String) throws -> Range<Int> {
+        let bands = cube.bands
+        guard let first = energy.firstIndex(where: { $0 > 0 }), (first..<bands).allSatisfy({ energy[$0] > 0 }) else {
+            throw UnmixError("\(path): --background powerlaw:auto needs energies that are positive from some channel to the end")
+        }
+        var total = [Double](repeating: 0, count: bands)
+        cube.withUnsafeValues { v in
+            for p in 0..<cube.pixels { for b in 0..<bands { total[b] += Double(v[p * bands + b]) } }
+        }
+        let x = energy.map { $0 > 0 ? log($0) : 0 }
+        let minimum = max(4, (bands - first) / 100)
+        guard bands - first >= minimum + 3 else {
+            throw UnmixError("\(path): --background powerlaw:auto needs at least \(minimum + 3) channels of positive energy")
+        }
+        var end = first + minimum
+        while end + 3 <= bands {
+            guard let fit = logLogFit((first..<end).map { (x[$0], total[$0]) }) else {
+                throw UnmixError("\(path): --background powerlaw:auto: the first channels hold no counts to fit")
+            }
+            let rises = (end..<(end + 3)).allSatisfy { b in
+                let model = exp(fit.logA - fit.r * x[b])
+                return total[b] > model * 1.003 + 3 * max(1, model).squareRoot()
+            }
+            if rises { return first..<end }
+            end += 1
+        }
+        // No edge stands out: the whole axis is background.
+        return first..<bands
     }
 
     // MARK: - A basis of power laws, no window

@@ -18,7 +18,8 @@ public struct Preprocessing: Codable, Equatable, Sendable {
 
     public struct Background: Codable, Equatable, Sendable {
         public var method: BackgroundMethod
-        /// `.powerLaw`: the fit window [start, end) in axis units.
+        /// `.powerLaw`: the fit window [start, end) in axis units; nil: found on the mean
+        /// spectrum (`powerlaw:auto`), from the first channel to the first edge's onset.
         public var window: [Double]?
         /// `.basis`: the exponents rₖ.
         public var exponents: [Double]?
@@ -37,7 +38,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         public static let defaultExponents: [Double] = [1, 2, 3, 4, 5, 6]
 
         /// Parses `--background`: `powerlaw:START-END[:N]` (axis units; N the exponent-smoothing
-        /// square, odd) or `basis` / `basis:R1,R2,…`.
+        /// square, odd), `powerlaw:auto[:N]`, or `basis` / `basis:R1,R2,…`.
         public init(parsing text: String) throws {
             let lower = text.lowercased().trimmingCharacters(in: .whitespaces)
             let (head, tail): (Substring, Substring?) = {
@@ -56,10 +57,14 @@ public struct Preprocessing: Codable, Equatable, Sendable {
                     smooth = n
                     tail = body[..<colon]
                 }
+                if tail == "auto" {
+                    self.init(method: .powerLaw, window: nil, smooth: smooth == 1 ? nil : smooth)
+                    return
+                }
                 guard let tail, let dash = tail.dropFirst().firstIndex(of: "-"),
                       let start = Double(tail[..<dash]), let end = Double(tail[tail.index(after: dash)...]),
                       start.isFinite, end.isFinite else {
-                    throw UnmixError.usage("--background powerlaw expects a fit window START-END in axis units (e.g. powerlaw:250-275), got '\(text)'")
+                    throw UnmixError.usage("--background powerlaw expects a fit window START-END in axis units (e.g. powerlaw:250-275) or auto, got '\(text)'")
                 }
                 guard start > 0, end > start else {
                     throw UnmixError.usage("--background \(text): the window needs 0 < START < END (a power law needs positive energies)")
@@ -85,7 +90,8 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         public var text: String {
             switch method {
             case .powerLaw:
-                return "powerlaw:\(formatNumber(window?[0] ?? 0))-\(formatNumber(window?[1] ?? 0))" + (smooth.map { ":\($0)" } ?? "")
+                let w = window.map { "\(formatNumber($0[0]))-\(formatNumber($0[1]))" } ?? "auto"
+                return "powerlaw:\(w)" + (smooth.map { ":\($0)" } ?? "")
             case .basis:
                 let e = exponents ?? Self.defaultExponents
                 return e == Self.defaultExponents ? "basis" : "basis:" + e.map(formatNumber).joined(separator: ",")
@@ -127,7 +133,12 @@ extension ModelFile.Preprocessing {
     /// What a model file keeps of `input`'s preprocessing: the background's text, and the Poisson
     /// band weights with the scales of the fit.
     public init(_ input: Input, scales: [Double]?) {
-        self.init(background: input.preprocessing.background?.text,
+        // powerlaw:auto is saved as the window it found, so apply fits the same channels.
+        var background = input.preprocessing.background
+        if background?.method == .powerLaw, background?.window == nil, let found = input.backgroundFit?.window {
+            background?.window = found
+        }
+        self.init(background: background?.text,
                   poissonBand: input.poissonWeights == nil ? nil : input.poissonWeights?.band,
                   poissonScales: input.poissonWeights == nil ? nil : scales)
     }
