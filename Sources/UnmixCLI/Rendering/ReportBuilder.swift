@@ -66,6 +66,16 @@ enum ReportBuilder {
                 + " → rows \(r.rows.lowerBound)..<\(r.rows.upperBound), columns \(r.cols.lowerBound)..<\(r.cols.upperBound), "
                 + "channels \(r.channels.lowerBound)..<\(r.channels.upperBound) of \(input.fileShape.map(String.init).joined(separator: " × "))"))
         }
+        if !input.preprocessing.isEmpty {
+            var text = input.preprocessing.summary
+            if let fit = input.backgroundFit {
+                text += "; background fitted on channels \(fit.fitChannels[0])..<\(fit.fitChannels[1])"
+                    + (fit.window.map { " (\(formatNumber($0[0]))–\(formatNumber($0[1])) found)" } ?? "")
+                    + String(format: ", %.0f %% of the counts", 100 * fit.backgroundShare)
+                if let q = fit.exponentQuartiles { text += String(format: ", exponent r quartiles %.2f / %.2f / %.2f", q[0], q[1], q[2]) }
+            }
+            fields.append(Report.Field("preprocessing", text))
+        }
         return fields
     }
 
