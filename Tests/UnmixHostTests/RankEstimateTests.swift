@@ -180,6 +180,14 @@ func knownRankCube(r: Int, bands: Int = 100, pixels: Int = 4096, noise: TestNois
         #expect(throws: UnmixError.self) { try RankEstimate.estimate(cube) }
     }
 
+    /// No more pixels than bands (a 2 × 2 spectrum image of 2048 channels, as EELS_SI.dm4):
+    /// every band's regression is exact, so HySime would call everything signal. Refused.
+    @Test func fewerPixelsThanBandsIsRefused() {
+        var stream = RandomStream(seed: 1)
+        let cube = CubeData(rows: 3, cols: 3, bands: 16, values: (0..<144).map { _ in Float(stream.uniform()) })
+        #expect(throws: UnmixError.self) { try RankEstimate.estimate(cube) }
+    }
+
     // MARK: - The elbow
 
     /// Worked by hand: ln y = 0, −10, −11, −12, −13; the line from (0, 0) to (4, −13); the

@@ -86,6 +86,11 @@ public struct RankEstimate: Codable, Sendable {
         guard pixels >= 2, bands >= 2 else {
             throw UnmixError("estimating R needs at least 2 pixels and 2 bands (the cube has \(pixels) and \(bands))")
         }
+        // Each band's regression on the others is exact when there are no more pixels than
+        // bands: the noise would come out zero and every direction signal.
+        guard pixels > bands else {
+            throw UnmixError("estimating R needs more pixels than channels (the cube has \(pixels) pixels and \(bands) channels): select fewer channels with --range, or give R with -r")
+        }
         return try cube.withUnsafeValues { data in
             let model: NoiseModel, reason: String
             switch noise {
