@@ -60,7 +60,7 @@ import _TestSupport
     @Test func zeroCubeIsOneLine() throws {
         try withTemporaryDirectory { dir in
             let file = dir.appendingPathComponent("zero.npy")
-            try NPY.write([Float](repeating: 0, count: 256), shape: [4, 4, 16], to: file)
+            try NPY.write([Float](repeating: 0, count: 1024), shape: [8, 8, 16], to: file)
             expectOneErrorLine(try runUnmix(["estimate", file.path]), status: 1, containing: ["zero"])
         }
     }
