@@ -127,12 +127,6 @@ public struct PoissonWeights: Sendable, Equatable {
     /// True when every pixel's abundances sum to one within 1e-3 (the plugin's own promise,
     /// which the mapping back keeps).
     public static func sumsToOne(_ abundances: [Float], r: Int) -> Bool {
-        guard r > 0, !abundances.isEmpty else { return false }
-        for p in 0..<(abundances.count / r) {
-            var sum = 0.0
-            for k in 0..<r { sum += Double(abundances[p * r + k]) }
-            if abs(sum - 1) > 1e-3 { return false }
-        }
-        return true
+        r > 0 && !abundances.isEmpty && firstPixelNotSummingToOne(abundances, r: r) == nil
     }
 }

@@ -183,16 +183,21 @@ public enum Runner {
         if d.capabilities & UInt64(UNMIX_CAP_ABUNDANCES_NONNEGATIVE) != 0, let i = abundances.firstIndex(where: { $0 < -1e-4 }) {
             throw UnmixError("\(d.id) declares non-negative abundances but returned \(abundances[i]) at pixel \(i / r), endmember \(i % r); nothing was written")
         }
-        if d.capabilities & UInt64(UNMIX_CAP_ABUNDANCES_SUM_TO_ONE) != 0 {
-            for p in 0..<(abundances.count / max(1, r)) {
-                var sum = 0.0
-                for k in 0..<r { sum += Double(abundances[p * r + k]) }
-                if abs(sum - 1) > 1e-3 {
-                    throw UnmixError("\(d.id) declares abundances summing to one but pixel \(p) sums to \(String(format: "%.6g", sum)); nothing was written")
-                }
-            }
+        if d.capabilities & UInt64(UNMIX_CAP_ABUNDANCES_SUM_TO_ONE) != 0, let (p, sum) = firstPixelNotSummingToOne(abundances, r: r) {
+            throw UnmixError("\(d.id) declares abundances summing to one but pixel \(p) sums to \(String(format: "%.6g", sum)); nothing was written")
         }
     }
+}
+
+/// The first pixel whose abundances do not sum to one within 1e-3, with its sum; nil when all do.
+/// One rule for the promise the runner checks and for the Poisson mapping back that keeps it.
+public func firstPixelNotSummingToOne(_ abundances: [Float], r: Int) -> (pixel: Int, sum: Double)? {
+    for p in 0..<(abundances.count / max(1, r)) {
+        var sum = 0.0
+        for k in 0..<r { sum += Double(abundances[p * r + k]) }
+        if abs(sum - 1) > 1e-3 { return (p, sum) }
+    }
+    return nil
 }
 
 /// A run that failed in its worker: the line for the user, the worker's reason alone (for
