@@ -11,7 +11,7 @@ public enum UnmixCLI {
         (ListCommand.spec, true), (InfoCommand.spec, true), (InspectCommand.spec, false), (SynthCommand.spec, false),
         (EstimateCommand.spec, false),
         (RunCommand.spec, true), (ApplyCommand.spec, true), (CompareCommand.spec, true), (DemoCommand.spec, true),
-        (ValidateCommand.spec, false),
+        (ValidateCommand.spec, false), (ServeCommand.spec, true),
     ]
 
     static var help: String {
@@ -94,6 +94,7 @@ public enum UnmixCLI {
         case "apply": return try ApplyCommand.run(args, registry)
         case "compare": return try CompareCommand.run(args, registry)
         case "demo": return try DemoCommand.run(args, registry)
+        case "serve": return try ServeCommand.run(args, registry)
         default: preconditionFailure("command \(name) declared but not dispatched")
         }
     }

@@ -9,7 +9,7 @@ import _TestSupport
 
     /// The subcommands, in the order `unmix --help` lists them. Each one's help, and the
     /// top-level help (as "unmix"), is pinned whole in `Tests/Fixtures/help/<command>.txt`.
-    static let subcommands = ["list", "info", "inspect", "synth", "estimate", "run", "apply", "compare", "demo", "validate"]
+    static let subcommands = ["list", "info", "inspect", "synth", "estimate", "run", "apply", "compare", "demo", "validate", "serve"]
 
     /// The pinned help texts. After changing an option or its help on purpose, regenerate them:
     ///

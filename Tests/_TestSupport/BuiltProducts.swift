@@ -34,11 +34,12 @@ public let sharedRegistryFile: String = {
 /// Runs the built `unmix` with `args` and waits for it. HOME is an empty temporary folder and
 /// UNMIX_PLUGIN_PATH is unset, so plugins installed for the user never leak in; `environment`
 /// is added on top (the rest of the test process's environment is inherited). Standard input is
-/// /dev/null; stdout and stderr go to files, so neither can fill a pipe and block the child.
+/// `input` (default: /dev/null); stdout and stderr go to files, so neither can fill a pipe and
+/// block the child.
 ///
 /// The status is the exit status, or 128 + N when the process was killed by signal N (as a
 /// shell reports it).
-public func runUnmix(_ args: [String], environment: [String: String] = [:]) throws
+public func runUnmix(_ args: [String], environment: [String: String] = [:], input: String? = nil) throws
     -> (status: Int32, stdout: String, stderr: String)
 {
     try withTemporaryDirectory { scratch in
@@ -64,7 +65,13 @@ public func runUnmix(_ args: [String], environment: [String: String] = [:]) thro
         process.executableURL = unmixExecutable()
         process.arguments = args
         process.environment = env
-        process.standardInput = FileHandle.nullDevice
+        if let input {
+            let inURL = scratch.appendingPathComponent("stdin")
+            try Data(input.utf8).write(to: inURL)
+            process.standardInput = try FileHandle(forReadingFrom: inURL)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         process.standardOutput = out
         process.standardError = err
         try process.run()

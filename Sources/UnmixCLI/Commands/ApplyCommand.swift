@@ -64,6 +64,18 @@ enum ApplyCommand {
         return ApplyRequest(plugin: plugin, model: model, input: input, limits: limits, verbose: args.flag("--verbose"))
     }
 
+    /// run.json of an application of a model.
+    static func report(_ request: ApplyRequest, _ outcome: RunOutcome, modelPath: String) -> RunReport {
+        let (model, input, d) = (request.model, request.input, request.plugin.descriptor)
+        var report = RunReport(
+            plugin: .init(id: d.id, name: d.name, version: d.version, path: request.plugin.path), model: modelPath,
+            parameters: model.parameters, seed: model.seed, r: model.r, input: InputReport(input), fitSeconds: nil,
+            abundancesSeconds: outcome.result.abundanceSeconds, reconstructionRmse: outcome.result.rmse,
+            workerPeakMemoryMib: outcome.workerPeakMiB, metrics: RunReport.Metrics(input, outcome.result))
+        report.preprocessing = input.preprocessingReport(scales: model.preprocessing.poissonScales)
+        return report
+    }
+
     static func run(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> Int32 {
         let request = try resolve(args, registry)
         let out = try args.required(RunOptions.out.key)
@@ -72,13 +84,8 @@ enum ApplyCommand {
         let profile = try ReportBuilder.profile(args)
         let outcome = try Runner.apply(request)
         let (model, input, d, result) = (request.model, request.input, request.plugin.descriptor, outcome.result)
-        let metrics = RunReport.Metrics(input, result)
-        var report = RunReport(
-            plugin: .init(id: d.id, name: d.name, version: d.version, path: request.plugin.path), model: modelPath,
-            parameters: model.parameters, seed: model.seed, r: model.r, input: InputReport(input), fitSeconds: nil,
-            abundancesSeconds: result.abundanceSeconds, reconstructionRmse: result.rmse,
-            workerPeakMemoryMib: outcome.workerPeakMiB, metrics: metrics)
-        report.preprocessing = input.preprocessingReport(scales: model.preprocessing.poissonScales)
+        let report = report(request, outcome, modelPath: modelPath)
+        let metrics = report.metrics
         let parameters = model.parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let command = ["unmix", "apply"] + args.words
         let page = singleRunReport(

@@ -14,17 +14,22 @@ enum ListCommand {
             """,
         options: [OptionSpec(["--json"], help: "Print one JSON document instead of a table.")])
 
+    /// What `list --json` prints (and `serve` answers).
+    static func document(_ registry: PluginRegistry) -> [String: Any] {
+        [
+            "plugins": registry.plugins.map { p -> [String: Any] in
+                ["id": p.descriptor.id, "name": p.descriptor.name, "version": p.descriptor.version,
+                 "abi_version": p.descriptor.abiVersion, "path": p.path, "summary": p.descriptor.summary]
+            },
+            "failures": registry.failures.map { ["path": $0.path, "reason": $0.reason] },
+            "notes": registry.notes,
+        ]
+    }
+
     static func run(_ args: ParsedArguments, _ registry: PluginRegistry) throws -> Int32 {
         guard args.positionals.isEmpty else { throw UnmixError.usage("'unmix list' takes no arguments") }
         if args.flag("--json") {
-            print(jsonText([
-                "plugins": registry.plugins.map { p -> [String: Any] in
-                    ["id": p.descriptor.id, "name": p.descriptor.name, "version": p.descriptor.version,
-                     "abi_version": p.descriptor.abiVersion, "path": p.path, "summary": p.descriptor.summary]
-                },
-                "failures": registry.failures.map { ["path": $0.path, "reason": $0.reason] },
-                "notes": registry.notes,
-            ]))
+            print(jsonText(document(registry)))
             return 0
         }
         if registry.plugins.isEmpty {
@@ -59,18 +64,7 @@ enum InfoCommand {
         let plugin = try registry.find(args.positionals[0])
         let d = plugin.descriptor
         if args.flag("--json") {
-            print(jsonText([
-                "id": d.id, "name": d.name, "version": d.version, "abi_version": d.abiVersion, "path": plugin.path,
-                "summary": d.summary, "description": d.description, "authors": d.authors, "license": d.license,
-                "url": d.url, "capabilities": d.capabilityNames,
-                "parameters": d.parameters.map { p -> [String: Any?] in
-                    ["id": p.id, "type": p.kind.rawValue, "default": jsonValue(p, p.defaultValue),
-                     "min": p.kind == .boolean ? nil : p.min.map { jsonValue(p, $0) },
-                     "max": p.kind == .boolean ? nil : p.max.map { jsonValue(p, $0) },
-                     "choices": p.kind == .choice ? p.choices : nil, "help": p.help, "unit": p.unit,
-                     "log_scale": p.logScale]
-                },
-            ] as [String: Any?]))
+            print(jsonText(document(plugin)))
             return 0
         }
         print("\(d.name) (\(d.id)) \(d.version), plugin ABI \(d.abiVersion)")
@@ -93,6 +87,23 @@ enum InfoCommand {
             }), terminator: "")
         }
         return 0
+    }
+
+    /// What `info --json` prints (and `serve` answers).
+    static func document(_ plugin: InstalledPlugin) -> [String: Any?] {
+        let d = plugin.descriptor
+        return [
+            "id": d.id, "name": d.name, "version": d.version, "abi_version": d.abiVersion, "path": plugin.path,
+            "summary": d.summary, "description": d.description, "authors": d.authors, "license": d.license,
+            "url": d.url, "capabilities": d.capabilityNames,
+            "parameters": d.parameters.map { p -> [String: Any?] in
+                ["id": p.id, "type": p.kind.rawValue, "default": jsonValue(p, p.defaultValue),
+                 "min": p.kind == .boolean ? nil : p.min.map { jsonValue(p, $0) },
+                 "max": p.kind == .boolean ? nil : p.max.map { jsonValue(p, $0) },
+                 "choices": p.kind == .choice ? p.choices : nil, "help": p.help, "unit": p.unit,
+                 "log_scale": p.logScale]
+            },
+        ] as [String: Any?]
     }
 
     private static func jsonValue(_ p: ParameterInfo, _ v: Double) -> Any {

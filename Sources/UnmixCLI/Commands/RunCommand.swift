@@ -69,12 +69,7 @@ enum RunCommand {
             result: result, seed: request.seed, fitted: true, profile: profile)
         var files = [(path: String, data: Data)]()
         if let modelPath {
-            let model = ModelFile(pluginID: d.id, pluginVersion: d.version, values: request.values,
-                                  parameters: Dictionary(parameters, uniquingKeysWith: { a, _ in a }),
-                                  seed: request.seed, bands: input.cube.bands, r: request.r, endmembers: result.endmembers,
-                                  state: outcome.state ?? [], signalAxis: input.signalAxis, selection: input.selection,
-                                  preprocessing: ModelFile.Preprocessing(input, scales: outcome.poissonScales))
-            files.append((modelPath, try model.encoded()))
+            files.append((modelPath, try modelFile(request, outcome).encoded()))
         }
         try writeRunFolder(out, result, input: input, json: report.json, report: page,
                            provenance: provenance(pluginID: d.id, version: d.version, parameters: parameters,
@@ -90,6 +85,16 @@ enum RunCommand {
                 + (modelPath.map { ", the model to \($0)" } ?? ""))
         }
         return 0
+    }
+
+    /// The model file of a run that saved its state (`--save-model`), which `apply` reads.
+    static func modelFile(_ request: RunRequest, _ outcome: RunOutcome) -> ModelFile {
+        let (d, input) = (request.plugin.descriptor, request.input)
+        return ModelFile(pluginID: d.id, pluginVersion: d.version, values: request.values,
+                         parameters: Dictionary(request.parameterTexts, uniquingKeysWith: { a, _ in a }),
+                         seed: request.seed, bands: input.cube.bands, r: request.r, endmembers: outcome.result.endmembers,
+                         state: outcome.state ?? [], signalAxis: input.signalAxis, selection: input.selection,
+                         preprocessing: ModelFile.Preprocessing(input, scales: outcome.poissonScales))
     }
 
     /// Outputs must not replace the input: an `--out` naming the input folder (a synth folder's

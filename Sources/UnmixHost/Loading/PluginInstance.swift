@@ -242,6 +242,9 @@ private let axisExtension: UnsafeMutablePointer<unmix_host_axis_ext_t> = {
     return p
 }()
 
+/// Where a worker sends the plugin's progress besides the terminal (`PluginCall.progressEvents`).
+nonisolated(unsafe) var progressSink: ((Double, String) -> Void)?
+
 /// Set when the worker is asked to stop the plugin (`PluginCall.cancelFromStart`); plugins see it
 /// through `should_cancel`.
 nonisolated(unsafe) var cancelRequested: sig_atomic_t = 0
@@ -262,6 +265,7 @@ private func makeHost(_ context: HostContext) -> unmix_host_t {
             let ctx = Unmanaged<HostContext>.fromOpaque(data).takeUnretainedValue()
             let text = message.map { String(cString: $0) } ?? ""
             guard fraction.isFinite else { return }
+            progressSink?(min(1, max(0, fraction)), oneLine(text))
             guard ctx.verbose else {
                 ctx.progressLine?.update(min(1, max(0, fraction)), text)
                 return

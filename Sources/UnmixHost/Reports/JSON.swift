@@ -8,6 +8,12 @@ public func jsonText(_ value: Any?) -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
+/// The same as `jsonText` on one line (a line-per-message protocol: `serve`).
+public func compactJSON(_ value: Any?) -> String {
+    let data = try! JSONSerialization.data(withJSONObject: jsonSafe(value), options: [.sortedKeys, .withoutEscapingSlashes])
+    return String(decoding: data, as: UTF8.self)
+}
+
 private func jsonSafe(_ value: Any?) -> Any {
     guard let value else { return NSNull() }
     switch value {

@@ -75,6 +75,7 @@ public enum Runner {
         let answer = try work(d.id, weights?.weigh(cube) ?? cube) { shared in
             var call = pluginCall(request.values, seed: request.seed, input: request.input, shared: shared, verbose: request.verbose)
             call.cancelFromStart = request.cancelFromStart
+            call.progressEvents = request.limits.onProgress != nil
             return try Worker.run(WorkerRequest(library: request.plugin.path, job: .fit(call, r: request.r, saveState: request.saveState)),
                            cube: shared, limits: request.limits, maxAnswerBytes: maxAnswer(cube, r: request.r, state: true))
         }
@@ -109,7 +110,8 @@ public enum Runner {
             throw UnmixError("\(d.id): the model's Poisson weighting and the input's preprocessing disagree")
         }
         let answer = try work(d.id, weights?.weigh(cube) ?? cube) { shared in
-            let call = pluginCall(model.values, seed: model.seed, input: request.input, shared: shared, verbose: request.verbose)
+            var call = pluginCall(model.values, seed: model.seed, input: request.input, shared: shared, verbose: request.verbose)
+            call.progressEvents = request.limits.onProgress != nil
             return try Worker.run(WorkerRequest(library: request.plugin.path,
                                          job: .apply(call, r: model.r, bands: model.bands, stateBytes: model.state.count)),
                            state: model.state, cube: shared, limits: request.limits,

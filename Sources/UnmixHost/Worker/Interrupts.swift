@@ -34,6 +34,12 @@ public enum Interrupts {
         throw error(signal, what)
     }
 
+    /// Forgets a signal that was handled without ending the process (`serve` answers the
+    /// request it stopped, then takes the next).
+    public static func reset() {
+        receivedSignal = 0
+    }
+
     /// The error that ends the command after `signal`.
     public static func error(_ signal: Int32, _ what: String) -> UnmixError {
         UnmixError("stopped by \(signalName(signal))\(what.isEmpty ? "" : ": \(what)")",

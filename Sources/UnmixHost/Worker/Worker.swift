@@ -16,6 +16,10 @@ public struct WorkerLimits: Sendable {
     /// of the machine's memory).
     public var memoryBytes: Int = WorkerLimits.defaultMemoryBytes
 
+    /// Called with the plugin's progress (fraction, message) while the worker runs, when the
+    /// call asks for progress events.
+    public var onProgress: (@Sendable (Double, String) -> Void)?
+
     /// Three quarters of physical memory.
     public static let defaultMemoryBytes: Int = {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
@@ -165,6 +169,24 @@ public enum Worker {
             return failure(Double(usage.ru_maxrss) / 1024)
         }
         func stage() -> String { Self.parse(stream).stage }
+        // Progress events are handed on as they arrive: frames are scanned from `scanned` on,
+        // up to the final event (whose payload is never decoded).
+        var scanned = 0, scanEnded = false
+        func forwardProgress() {
+            guard let onProgress = limits.onProgress else { return }
+            while !scanEnded, stream.count - scanned >= 8 {
+                let length = stream[scanned..<(scanned + 8)].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                guard length <= 1 << 16, Int(length) <= stream.count - scanned - 8 else { return }
+                let frame = stream[(scanned + 8)..<(scanned + 8 + Int(length))]
+                guard let event = try? JSONDecoder().decode(WorkerEvent.self, from: Data(frame)) else { scanEnded = true; return }
+                switch event {
+                case .progress(let fraction, let message): onProgress(fraction, message)
+                case .stage: break
+                case .scanned, .finished, .failed: scanEnded = true
+                }
+                scanned += 8 + Int(length)
+            }
+        }
         /// Reads what is there (waiting up to `wait` ms); false at end of file.
         func readAvailable(wait: Int32) throws -> Bool {
             var p = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
@@ -189,6 +211,7 @@ public enum Worker {
             }
             if open {
                 open = try readAvailable(wait: 100)
+                forwardProgress()
             } else {
                 usleep(20_000)
             }
@@ -238,6 +261,7 @@ public enum Worker {
             guard let event = try? JSONDecoder().decode(WorkerEvent.self, from: Data(frame)) else { break }
             switch event {
             case .stage(let name): stage = name
+            case .progress: break
             case .finished: return (stage, event, i + 1 < frames.count ? Array(frames[i + 1]) : nil)
             case .failed, .scanned: return (stage, event, nil)
             }

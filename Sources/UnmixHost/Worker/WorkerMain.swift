@@ -47,6 +47,7 @@ public enum WorkerMain {
             let (instance, cube) = try prepare(library, call)
             send(.stage("fit"))
             if call.cancelFromStart { cancelRequested = 1 }
+            if call.progressEvents { forwardProgress() }
             let t0 = now()
             let endmembers = try instance.fit(cube, r: r)
             let t1 = now()
@@ -70,6 +71,7 @@ public enum WorkerMain {
                 throw UnmixError("the worker received \(trailing.count) state bytes, expected \(stateBytes)")
             }
             let (instance, cube) = try prepare(library, call)
+            if call.progressEvents { forwardProgress() }
             guard cube.bands == bands else { throw UnmixError("the cube has \(cube.bands) bands, the model \(bands)") }
             send(.stage("restoring the model"))
             // Through unmix.state/2 the restored shape is checked against the file's R and bands
@@ -82,6 +84,18 @@ public enum WorkerMain {
             finish(WorkerResult(r: r, endmembers: 0, abundances: abundances.count, stateBytes: 0,
                                 fitSeconds: 0, abundanceSeconds: now() - t0, modelShape: shape),
                    [], abundances, [])
+        }
+    }
+
+    /// Sends the plugin's progress as events, at most ten a second (and every change of message
+    /// stage at once would be too chatty for a plugin reporting every step).
+    static func forwardProgress() {
+        nonisolated(unsafe) var last = 0.0
+        progressSink = { fraction, message in
+            let t = now()
+            guard t - last >= 0.1 || fraction >= 1 else { return }
+            last = t
+            send(.progress(fraction, message))
         }
     }
 

@@ -55,6 +55,8 @@ public struct PluginCall: Codable, Sendable {
     /// The plugin's `should_cancel` answers true from the start of the fit (`validate`'s check
     /// that a plugin reporting progress stops when asked).
     public var cancelFromStart = false
+    /// Send the plugin's progress to the host as `WorkerEvent.progress` (for `serve`).
+    public var progressEvents = false
 
     public init(values: [Double], seed: UInt64, rows: Int, cols: Int, bands: Int, byteOffset: Int,
                 signalAxis: Axis?, verbose: Bool) {
@@ -73,6 +75,9 @@ public struct PluginCall: Codable, Sendable {
 public enum WorkerEvent: Codable, Sendable {
     /// A step starts: "load", "create", "set_params", "fit", "abundances", "save state", …
     case stage(String)
+    /// The plugin's progress (fraction 0…1 and its message), at most ten a second, when the call
+    /// asks for `progressEvents`.
+    case progress(Double, String)
     /// The library, described (answer to `scan`).
     case scanned(PluginDescriptor)
     /// The plugin call succeeded; a payload frame follows with `endmembers` + `abundances`
