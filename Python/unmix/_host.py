@@ -75,6 +75,9 @@ class Host:
         self._lock = threading.RLock()
         self._next_id = 0
         self._kept: str | None = None
+        # The largest peak resident memory (MiB) the runs so far reported, of the host process
+        # and of a plugin worker (run.json's host_peak_memory_mib, worker_peak_memory_mib).
+        self.peak_memory_mib = {"host": 0.0, "worker": 0.0}
 
     @property
     def executable(self) -> str:
@@ -165,7 +168,12 @@ class Host:
                         if progress is not None:
                             progress(answer["progress"]["fraction"], answer["progress"]["message"])
                         continue
-                    return _result(answer)
+                    result = _result(answer)
+                    if isinstance(result, dict):
+                        for key, field in (("host", "host_peak_memory_mib"), ("worker", "worker_peak_memory_mib")):
+                            if isinstance(result.get(field), (int, float)):
+                                self.peak_memory_mib[key] = max(self.peak_memory_mib[key], result[field])
+                    return result
             except KeyboardInterrupt:
                 self._stop(ident)
                 raise

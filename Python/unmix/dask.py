@@ -55,14 +55,14 @@ def apply(model, array):
     from dask import delayed
 
     model_key = delayed(bytes(est.model_), pure=True)
-    return da.map_blocks(_apply_block, array, model_key, tuple(est._limits()), dtype=np.float32,
+    return da.map_blocks(_apply_block, array, model_key, r, tuple(est._limits()), dtype=np.float32,
                          chunks=array.chunks[:-1] + ((r,),), meta=np.empty((0,) * array.ndim, dtype=np.float32))
 
 
-def _apply_block(block, model_bytes, limits):
+def _apply_block(block, model_bytes, r, limits):
     """One task: the abundances of a chunk (… × bands) by the model, in this process's host."""
     if block.size == 0:
-        return np.empty(block.shape[:-1] + (0,), dtype=np.float32)
+        return np.empty(block.shape[:-1] + (r,), dtype=np.float32)
     nav = block.shape[:-1]
     # A chunk of a map keeps its shape (a spatial plugin sees neighbours within it); any other
     # layout is one row of pixels.

@@ -138,9 +138,10 @@ class Unmixer:
             if not isinstance(r, numbers.Integral) or isinstance(r, bool):
                 raise UnmixValueError(f"n_components must be a positive integer or 'auto', got {r!r}")
         words = [table["id"], None, "-r", str(r), "--seed", str(self._seed())] + self._limits()
-        for key, value in self._params.items():
+        for key in self._params:
+            value = getattr(self, key)
             if value is not None:
-                words += ["--set", f"{key}={parameter_text(getattr(self, key))}"]
+                words += ["--set", f"{key}={parameter_text(value)}"]
         can_save = "state" in table["capabilities"]
         with Scratch() as scratch, _progress_scope(self._progress()) as progress:
             words[1] = scratch.cube(cube)

@@ -17,8 +17,9 @@ import UnmixHost
 ///
 /// The answer is `{"id": 1, "ok": true, "result": {…}}` or `{"id": 1, "ok": false, "status": 1,
 /// "stage": "request", "error": "one line"}`: status 2 when the words were wrong, 130 when SIGINT
-/// stopped the request (the server goes on); stage "plugin" when the plugin's run failed
-/// (it crashed, timed out, refused the cube), "request" when the request itself was refused.
+/// stopped a plugin run (the server goes on; a SIGINT at any other moment ends it); stage
+/// "plugin" when the plugin's run failed (it crashed, timed out, refused the cube), "request"
+/// when the request itself was refused.
 enum ServeCommand {
     static let spec = CommandSpec(
         name: "serve", abstract: "Answer another program's requests, one JSON line each on stdin and stdout (used by the Python package).",
@@ -28,7 +29,8 @@ enum ServeCommand {
             apply write only endmembers.npy, abundances.npy and run.json to --out. Each answer is \
             {"id": N, "ok": true, "result": …} or {"id": N, "ok": false, "status": S, "stage": "request" | "plugin", "error": "…"}, \
             preceded by {"id": N, "progress": {"fraction": F, "message": "…"}} lines while a plugin \
-            runs. SIGINT stops the request in progress (status 130) and the server goes on. Plugins are \
+            runs. SIGINT while a plugin runs stops that request (status 130) and the server goes on; at \
+            any other moment it ends the server, as it ends any command. Plugins are \
             discovered once, when the server starts.
             """,
         options: [])
