@@ -188,3 +188,30 @@ def test_scikit_learn_estimator_checks():
     for essential in ("check_get_params_invariance", "check_set_params", "check_estimators_nan_inf", "check_fit_idempotent",
                       "check_n_features_in", "check_estimators_pickle", "check_transformer_general", "check_fit_check_is_fitted"):
         assert essential in passed, essential
+
+
+def _children(pid):
+    """The child processes of `pid` (Linux)."""
+    kids = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            kids += [int(k) for k in f.read().split()]
+    return sorted(kids)
+
+
+def test_transforms_reuse_one_worker_with_the_model_loaded(small):
+    from unmix._host import host
+
+    est = unmix.Unmixer("vca", 3, random_state=0, projection="subspace").fit(small.X)
+    serve = host()._process.pid
+    before = set(_children(serve))  # sessions of earlier tests' models (at most four are kept)
+    first = est.transform(small.X)
+    after = set(_children(serve))
+    mine = after - before
+    assert len(mine) == 1  # this model's session, kept for the next cube
+    np.testing.assert_array_equal(est.transform(small.X[:100]), first[:100])
+    assert set(_children(serve)) == after  # the same process answered: the plugin was loaded once
+    # Another model gets its own session beside it.
+    unmix.Unmixer("vca", 2, random_state=0, projection="subspace").fit(small.X).transform(small.X)
+    now = set(_children(serve))
+    assert mine <= now and len(now - after) == 1

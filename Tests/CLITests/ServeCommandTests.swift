@@ -49,6 +49,33 @@ import _TestSupport
         }
     }
 
+    /// serve's applications go through a session that keeps the model loaded: the abundances
+    /// of each cube are those of a one-shot `unmix apply`.
+    @Test func applicationsThroughASessionEqualOneShotApply() throws {
+        try withTemporaryDirectory { dir in
+            let data = try writeEels3Dataset(to: dir.appendingPathComponent("eels3"), seed: 1)
+            let other = try writeEels3Dataset(to: dir.appendingPathComponent("eels3b"), seed: 2)
+            let model = dir.appendingPathComponent("m.unmix").path
+            let trained = try runUnmix(["run", "daeu", data.path, "-r", "3", "--set", "epochs=2", "--out", dir.appendingPathComponent("t").path,
+                                        "--save-model", model])
+            #expect(trained.status == 0, "\(trained.stderr)")
+            var requests = [String]()
+            for (i, cube) in [data, other, data].enumerated() {
+                requests.append(#"{"id": \#(i), "command": "apply", "args": ["\#(model)", "\#(cube.appendingPathComponent("cube.npy").path)", "--out", "\#(dir.appendingPathComponent("s\(i)").path)"]}"#)
+            }
+            let (answers, stderr) = try serve(requests)
+            #expect(answers.allSatisfy { $0["ok"] as? Bool == true }, "\(answers) \(stderr)")
+            for (i, cube) in [data, other, data].enumerated() {
+                let oneShot = dir.appendingPathComponent("o\(i)")
+                let applied = try runUnmix(["apply", model, cube.appendingPathComponent("cube.npy").path, "--out", oneShot.path])
+                #expect(applied.status == 0, "\(applied.stderr)")
+                let a = try Data(contentsOf: dir.appendingPathComponent("s\(i)/abundances.npy"))
+                let b = try Data(contentsOf: oneShot.appendingPathComponent("abundances.npy"))
+                #expect(a == b, "cube \(i): the session's abundances differ from apply's")
+            }
+        }
+    }
+
     @Test func aCrashingPluginIsAPluginFailureAndTheServerGoesOn() throws {
         try withTemporaryDirectory { dir in
             let plugins = dir.appendingPathComponent("plugins")

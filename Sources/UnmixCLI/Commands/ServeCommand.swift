@@ -13,6 +13,8 @@ import UnmixHost
 /// - `run …`, `apply …`: as those commands, in workers, but DIR receives only endmembers.npy,
 ///   abundances.npy and run.json (no report.html, no result.hspy); the answer is run.json. While a
 ///   plugin runs, lines `{"id": 1, "progress": {"fraction": 0.4, "message": "epoch 4/10"}}` come first.
+///   `apply` keeps a worker per model (at most four) with the plugin loaded and the model
+///   restored, and sends it each new cube: the plugin is loaded once per model, not once per cube.
 /// - `model FILE`: a model file's header and endmembers, checked as `apply` checks them.
 ///
 /// The answer is `{"id": 1, "ok": true, "result": {…}}` or `{"id": 1, "ok": false, "status": 1,
@@ -26,7 +28,8 @@ enum ServeCommand {
         discussion: """
             Each request is {"id": N, "command": "list" | "info" | "run" | "apply" | "model", "args": [words]}, \
             the words those commands take on the command line ('model FILE' reads a model file). run and \
-            apply write only endmembers.npy, abundances.npy and run.json to --out. Each answer is \
+            apply write only endmembers.npy, abundances.npy and run.json to --out; apply keeps a worker \
+            per model, with the plugin loaded, for the next cubes. Each answer is \
             {"id": N, "ok": true, "result": …} or {"id": N, "ok": false, "status": S, "stage": "request" | "plugin", "error": "…"}, \
             preceded by {"id": N, "progress": {"fraction": F, "message": "…"}} lines while a plugin \
             runs. SIGINT while a plugin runs stops that request (status 130) and the server goes on; at \
@@ -46,6 +49,9 @@ enum ServeCommand {
         // The protocol owns stdout; whatever else would print goes to stderr.
         let channel = Channel(fd: dup(1))
         dup2(2, 1)
+        // One session per model applied: the plugin stays loaded from one cube to the next.
+        let pool = WorkerPool()
+        defer { _ = pool }
         while let line = readLine(strippingNewline: true) {
             guard !line.allSatisfy(\.isWhitespace) else { continue }
             Interrupts.reset()
@@ -55,7 +61,7 @@ enum ServeCommand {
                 guard let request else {
                     throw UnmixError.usage("serve: a request is one line of JSON {\"id\": N, \"command\": \"…\", \"args\": […]}")
                 }
-                answer["result"] = try serve(request, registry, channel)
+                answer["result"] = try serve(request, registry, channel, pool)
                 answer["ok"] = true
             } catch {
                 // Whose fault: the request's (words, input, model file) or the plugin's run.
@@ -71,7 +77,7 @@ enum ServeCommand {
     }
 
     /// The result of one request.
-    static func serve(_ request: Request, _ registry: PluginRegistry, _ channel: Channel) throws -> Any? {
+    static func serve(_ request: Request, _ registry: PluginRegistry, _ channel: Channel, _ pool: WorkerPool) throws -> Any? {
         let words = request.args ?? []
         switch request.command {
         case "list":
@@ -94,6 +100,7 @@ enum ServeCommand {
             let args = try ParsedArguments.parse(words, ApplyCommand.spec)
             var apply = try ApplyCommand.resolve(args, registry)
             apply.limits.onProgress = channel.progress(request.id)
+            apply.pool = pool
             let out = try args.required(RunOptions.out.key)
             try RunCommand.refuseOverwritingInput(out: out, input: apply.input.path)
             let outcome = try InRun.wrap { try Runner.apply(apply) }

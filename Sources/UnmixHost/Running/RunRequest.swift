@@ -44,6 +44,9 @@ public struct ApplyRequest: Sendable {
     public var input: Input
     public var limits: WorkerLimits
     public var verbose: Bool
+    /// Sessions that keep the model loaded from one application to the next (`serve`); nil:
+    /// a worker for this application alone.
+    public var pool: WorkerPool?
 
     public init(plugin: InstalledPlugin, model: ModelFile, input: Input, limits: WorkerLimits = WorkerLimits(), verbose: Bool = false) {
         self.plugin = plugin
@@ -112,6 +115,10 @@ public enum Runner {
         let answer = try work(d.id, weights?.weigh(cube) ?? cube) { shared in
             var call = pluginCall(model.values, seed: model.seed, input: request.input, shared: shared, verbose: request.verbose)
             call.progressEvents = request.limits.onProgress != nil
+            if let pool = request.pool {
+                return try pool.apply(library: request.plugin.path, model: model, call: call, shared: shared, limits: request.limits,
+                                      maxAnswerBytes: maxAnswer(cube, r: model.r, state: false))
+            }
             return try Worker.run(WorkerRequest(library: request.plugin.path,
                                          job: .apply(call, r: model.r, bands: model.bands, stateBytes: model.state.count)),
                            state: model.state, cube: shared, limits: request.limits,

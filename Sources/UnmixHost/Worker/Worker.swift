@@ -79,20 +79,48 @@ public enum Worker {
 
     private static func runDeferred(_ request: WorkerRequest, state: [UInt8], cube: SharedSamples?, limits: WorkerLimits,
                                     maxAnswerBytes: Int) throws -> WorkerAnswer {
+        let worker = try spawn(request, state: state, cubeSamples: cube?.count ?? 0, cube: cube, limits: limits, session: false)
+        defer { worker.closeAll() }
+        try worker.collect(limits: limits, maxAnswerBytes: maxAnswerBytes, started: now(), untilAnswer: false)
+        // Whatever the plugin left running in its group.
+        Glibc.kill(-worker.pid, SIGKILL)
+        return try worker.answer()
+    }
+
+    /// Starts a worker for `request`: the request and `state` in an in-memory file on its fd 0,
+    /// its answers on a pipe, `cube` on fd 4, and for a session the read end of a pipe of chunk
+    /// requests on fd 6. Its address space is limited to `limits.memoryBytes` beyond `cubeSamples`.
+    static func spawn(_ request: WorkerRequest, state: [UInt8], cubeSamples: Int, cube: SharedSamples?, limits: WorkerLimits,
+                      session: Bool) throws -> SpawnedWorker {
         // The request, whole, in an in-memory file: the worker's stdin.
         let requestFD = unmix_memfd_create("unmix-request")
         guard requestFD >= 0 else { throw UnmixError("cannot start a worker: \(errnoText())") }
         defer { close(requestFD) }
         var request = request
         // The limit is what the plugin may use beyond the cube, which the worker maps too.
-        let (limit, overflow) = limits.memoryBytes.addingReportingOverflow(4 * (cube?.count ?? 0))
+        let (limit, overflow) = limits.memoryBytes.addingReportingOverflow(4 * cubeSamples)
         request.memoryLimit = overflow ? nil : limit
         try writeAll(requestFD, Frame.encode(json: request) + state)
         lseek(requestFD, 0, SEEK_SET)
         var pipeFDs: [Int32] = [0, 0]
         guard unmix_pipe_cloexec(&pipeFDs) == 0 else { throw UnmixError("cannot start a worker: \(errnoText())") }
         let (readEnd, writeEnd) = (pipeFDs[0], pipeFDs[1])
-        defer { close(readEnd) }
+        var chunkFDs: [Int32] = [-1, -1]
+        if session {
+            guard unmix_pipe_cloexec(&chunkFDs) == 0 else {
+                close(readEnd)
+                close(writeEnd)
+                throw UnmixError("cannot start a worker: \(errnoText())")
+            }
+        }
+        var keep = false
+        defer {
+            if !keep {
+                close(readEnd)
+                if session { close(chunkFDs[1]) }
+            }
+            if session { close(chunkFDs[0]) }
+        }
 
         // Every descriptor handed over is first moved above the numbers it goes to, so that one
         // dup2 never overwrites the source of another.
@@ -101,6 +129,7 @@ public enum Worker {
         defer { for fd in owned { close(fd) } }
         var sources: [(Int32, Int32)] = [(requestFD, WorkerFD.request), (writeEnd, WorkerFD.events)]
         if let cube { sources.append((cube.descriptor, WorkerFD.cube)) }
+        if session { sources.append((chunkFDs[0], WorkerFD.chunks)) }
         if limits.progressPrefix != nil && isatty(2) != 0 { sources.append((2, WorkerFD.terminal)) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -155,100 +184,8 @@ public enum Worker {
         for fd in owned { close(fd) }
         owned = []
 
-        let started = now()
-        var stream = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        var open = true
-        var status: Int32 = 0
-        var usage = rusage()
-        var exited = false
-        func kill(_ failure: (Double) -> Error) -> Error {
-            Glibc.kill(-pid, SIGKILL)
-            Glibc.kill(pid, SIGKILL)
-            while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-            return failure(Double(usage.ru_maxrss) / 1024)
-        }
-        func stage() -> String { Self.parse(stream).stage }
-        // Progress events are handed on as they arrive: frames are scanned from `scanned` on,
-        // up to the final event (whose payload is never decoded).
-        var scanned = 0, scanEnded = false
-        func forwardProgress() {
-            guard let onProgress = limits.onProgress else { return }
-            while !scanEnded, stream.count - scanned >= 8 {
-                let length = stream[scanned..<(scanned + 8)].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-                guard length <= 1 << 16, Int(length) <= stream.count - scanned - 8 else { return }
-                let frame = stream[(scanned + 8)..<(scanned + 8 + Int(length))]
-                guard let event = try? JSONDecoder().decode(WorkerEvent.self, from: Data(frame)) else { scanEnded = true; return }
-                switch event {
-                case .progress(let fraction, let message): onProgress(fraction, message)
-                case .stage: break
-                case .scanned, .finished, .failed: scanEnded = true
-                }
-                scanned += 8 + Int(length)
-            }
-        }
-        /// Reads what is there (waiting up to `wait` ms); false at end of file.
-        func readAvailable(wait: Int32) throws -> Bool {
-            var p = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, wait) > 0 else { return true }
-            let n = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                stream += chunk[0..<n]
-                if stream.count > maxAnswerBytes {
-                    throw kill { WorkerFailure(kind: .failed, reason: "sent more than \(maxAnswerBytes) bytes of answer", peakMemoryMiB: $0) }
-                }
-                return true
-            }
-            return n < 0 && (errno == EINTR || errno == EAGAIN)
-        }
-        while !exited {
-            if let signal = Interrupts.received {
-                throw kill { _ in Interrupts.error(signal, "") }
-            }
-            if let timeout = limits.timeout, now() - started > timeout {
-                let during = stage()
-                throw kill { WorkerFailure(kind: .timedOut, reason: "timed out after \(formatSeconds(timeout)) during \(during)", peakMemoryMiB: $0) }
-            }
-            if open {
-                open = try readAvailable(wait: 100)
-                forwardProgress()
-            } else {
-                usleep(20_000)
-            }
-            // The worker may be gone while something it started still holds the pipe open.
-            let w = wait4(pid, &status, WNOHANG, &usage)
-            if w == pid || (w < 0 && errno != EINTR) { exited = true }
-        }
-        // What the worker wrote before it ended is still in the pipe.
-        while open, stream.count <= maxAnswerBytes {
-            let before = stream.count
-            open = try readAvailable(wait: 0)
-            if stream.count == before { break }
-        }
-        let peak = Double(usage.ru_maxrss) / 1024
-        Glibc.kill(-pid, SIGKILL) // whatever the plugin left running in its group
-        let termSignal = status & 0x7f
-        let answer = Self.parse(stream)
-        if let event = answer.event {
-            if case .failed(let reason) = event {
-                throw WorkerFailure(kind: .failed, reason: oneLine(reason), peakMemoryMiB: peak)
-            }
-            if case .finished = event {
-                guard let payload = answer.payload else {
-                    throw WorkerFailure(kind: .noResult, reason: "ended before sending its result", peakMemoryMiB: peak)
-                }
-                return WorkerAnswer(event: event, payload: payload, peakMemoryMiB: peak)
-            }
-            return WorkerAnswer(event: event, payload: [], peakMemoryMiB: peak)
-        }
-        let during = stage()
-        if termSignal != 0 {
-            if termSignal == SIGKILL {
-                throw WorkerFailure(kind: .crashed, reason: "was killed (SIGKILL) during \(during), most likely for want of memory", peakMemoryMiB: peak)
-            }
-            throw WorkerFailure(kind: .crashed, reason: "crashed (\(signalName(termSignal))) during \(during)", peakMemoryMiB: peak)
-        }
-        throw WorkerFailure(kind: .noResult, reason: "exited (status \((status >> 8) & 0xff)) during \(during) without a result", peakMemoryMiB: peak)
+        keep = true
+        return SpawnedWorker(pid: pid, answers: readEnd, chunks: session ? chunkFDs[1] : nil)
     }
 
     /// The worker's frames in order: the last stage it announced, and its final event (with the

@@ -66,6 +66,11 @@ public enum WorkerMain {
                                 fitSeconds: t1 - t0, abundanceSeconds: t2 - t1,
                                 modelShape: instance.reportsModelShape ? try shape(instance) : nil),
                    endmembers, abundances, state)
+        case let .session(call, r, bands, stateBytes):
+            guard trailing.count == stateBytes else {
+                throw UnmixError("the worker received \(trailing.count) state bytes, expected \(stateBytes)")
+            }
+            try serveChunks(library, call, r: r, bands: bands, state: trailing)
         case let .apply(call, r, bands, stateBytes):
             guard trailing.count == stateBytes else {
                 throw UnmixError("the worker received \(trailing.count) state bytes, expected \(stateBytes)")
@@ -97,6 +102,67 @@ public enum WorkerMain {
             last = t
             send(.progress(fraction, message))
         }
+    }
+
+    /// A session: the model restored once, then one answer per chunk until fd 6 ends. A chunk
+    /// that fails ends the session with that failure.
+    static func serveChunks(_ library: PluginLibrary, _ call: PluginCall, r: Int, bands: Int, state: [UInt8]) throws {
+        send(.stage("create"))
+        let instance = try PluginInstance(library, verbose: call.verbose)
+        instance.setSignalAxis(call.signalAxis)
+        send(.stage("set_params"))
+        try instance.setParameters(call.values, seed: call.seed)
+        if call.progressEvents { forwardProgress() }
+        send(.stage("restoring the model"))
+        try instance.loadState(state, r: r, bands: bands)
+        let modelShape = instance.reportsModelShape ? try shape(instance) : nil
+        send(.stage("waiting for a cube"))
+        while let frame = try readFrame(WorkerFD.chunks) {
+            let chunk = try JSONDecoder().decode(WorkerChunk.self, from: Data(frame))
+            guard chunk.bands == bands else { throw UnmixError("the cube has \(chunk.bands) bands, the model \(bands)") }
+            let (pixels, o1) = chunk.rows.multipliedReportingOverflow(by: chunk.cols)
+            let (count, o2) = pixels.multipliedReportingOverflow(by: chunk.bands)
+            guard !o1, !o2, chunk.rows > 0, chunk.cols > 0 else { throw UnmixError("bad cube shape in the request") }
+            let fd = open(chunk.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw UnmixError("cannot open the cube \(chunk.path): \(errnoText())") }
+            let storage: SampleStorage
+            do {
+                defer { close(fd) }
+                storage = try SampleStorage.mapping(descriptor: fd, byteOffset: chunk.byteOffset, count: count)
+            }
+            let cube = CubeData(rows: chunk.rows, cols: chunk.cols, bands: chunk.bands, storage: storage)
+            send(.stage("abundances"))
+            let t0 = now()
+            let abundances = try instance.abundances(cube)
+            finish(WorkerResult(r: r, endmembers: 0, abundances: abundances.count, stateBytes: 0,
+                                fitSeconds: 0, abundanceSeconds: now() - t0, modelShape: modelShape),
+                   [], abundances, [])
+            send(.stage("waiting for a cube"))
+        }
+    }
+
+    /// One length-prefixed frame from `fd`; nil when it ends before a frame starts.
+    private static func readFrame(_ fd: Int32) throws -> [UInt8]? {
+        func read(_ count: Int) throws -> [UInt8]? {
+            var bytes = [UInt8](repeating: 0, count: count), done = 0
+            while done < count {
+                let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, count - done) }
+                if n == 0 {
+                    if done == 0 { return nil }
+                    throw UnmixError("the host's request ended mid-frame")
+                }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw UnmixError("reading a request: \(errnoText())")
+                }
+                done += n
+            }
+            return bytes
+        }
+        guard let prefix = try read(8) else { return nil }
+        let length = prefix.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard length <= 1 << 20 else { throw UnmixError("a request of \(length) bytes") }
+        return try read(Int(length)) ?? []
     }
 
     static func shape(_ instance: PluginInstance) throws -> [Int] {

@@ -30,6 +30,10 @@ public struct WorkerRequest: Codable, Sendable {
         case fit(PluginCall, r: Int, saveState: Bool)
         /// Restore a saved model (the state bytes follow the request) and estimate abundances.
         case apply(PluginCall, r: Int, bands: Int, stateBytes: Int)
+        /// Restore a saved model once, then estimate the abundances of each `WorkerChunk` that
+        /// arrives on fd 6, answering each in turn, until fd 6 ends (`WorkerSession`). The call's
+        /// cube fields are not used: each chunk names its own.
+        case session(PluginCall, r: Int, bands: Int, stateBytes: Int)
     }
 
     public init(library: String, job: Job) {
@@ -69,6 +73,17 @@ public struct PluginCall: Codable, Sendable {
         self.signalAxis = signalAxis
         self.verbose = verbose
     }
+}
+
+/// One cube for a session's worker: `bands` float32 values per pixel at `byteOffset` of the file
+/// at `path` (for a cube in the host's memory, `/proc/<host>/fd/<n>`), which the worker maps
+/// read-only for the call.
+public struct WorkerChunk: Codable, Sendable {
+    public var path: String
+    public var byteOffset: Int
+    public var rows: Int
+    public var cols: Int
+    public var bands: Int
 }
 
 /// One message of a worker to the host.
@@ -131,4 +146,6 @@ enum WorkerFD {
     static let cube: Int32 = 4
     /// The terminal for the progress line when stderr is a log file (compare).
     static let terminal: Int32 = 5
+    /// A session's chunk requests (`WorkerRequest.Job.session`).
+    static let chunks: Int32 = 6
 }
