@@ -31,9 +31,16 @@ final class SpawnedWorker {
         if let chunks { close(chunks) }
     }
 
-    /// Forgets the answer read (a session's next call starts a new stream).
+    /// Forgets the answer read (a session's next call starts a new stream). Bytes of a frame
+    /// not yet whole are kept: they begin what the worker sends next.
     func startCall() {
-        stream = []
+        var whole = 0
+        while stream.count - whole >= 8 {
+            let length = stream[whole..<(whole + 8)].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            guard length <= UInt64(stream.count - whole - 8) else { break }
+            whole += 8 + Int(length)
+        }
+        stream.removeFirst(whole)
         scanned = 0
         scanEnded = false
     }

@@ -137,7 +137,6 @@ public enum WorkerMain {
             finish(WorkerResult(r: r, endmembers: 0, abundances: abundances.count, stateBytes: 0,
                                 fitSeconds: 0, abundanceSeconds: now() - t0, modelShape: modelShape),
                    [], abundances, [])
-            send(.stage("waiting for a cube"))
         }
     }
 
