@@ -215,3 +215,9 @@ def test_transforms_reuse_one_worker_with_the_model_loaded(small):
     unmix.Unmixer("vca", 2, random_state=0, projection="subspace").fit(small.X).transform(small.X)
     now = set(_children(serve))
     assert mine <= now and len(now - after) == 1
+
+
+def test_n_components_auto_is_hysime(eels3):
+    est = unmix.Unmixer("vca", n_components="auto", random_state=0).fit(eels3.X)
+    assert est.n_components_ == 3 and est.components_.shape == (3, eels3.bands)
+    assert est.report_["rank_estimate"]["r"] == 3
