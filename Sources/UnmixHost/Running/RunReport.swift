@@ -161,7 +161,19 @@ public func decodeJSON<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
 
 /// This process's peak resident memory (ru_maxrss), in MiB.
 public func hostPeakMemoryMiB() -> Double {
+    if let peak = residentHighWaterMiB(process: "self") { return peak }
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
+}
+
+/// The peak resident memory of a running process's own address space (VmHWM of
+/// /proc/PROCESS/status), in MiB; nil where /proc does not say. Unlike ru_maxrss, which Linux
+/// carries over from the address space a process replaced at exec (a child of a large parent
+/// starts with the parent's peak), it counts only what the process itself touched.
+public func residentHighWaterMiB(process: String) -> Double? {
+    guard let text = try? String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    return kib / 1024
 }

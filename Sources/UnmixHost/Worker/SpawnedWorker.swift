@@ -49,10 +49,7 @@ final class SpawnedWorker {
     /// its high-water mark so far.
     var peakMemoryMiB: Double {
         if exited { return Double(usage.ru_maxrss) / 1024 }
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kib / 1024
+        return residentHighWaterMiB(process: String(pid)) ?? 0
     }
 
     /// Kills the worker's process group, waits for it, and returns `failure` with its peak memory.
@@ -116,11 +113,11 @@ final class SpawnedWorker {
             if case .failed(let reason) = event {
                 throw WorkerFailure(kind: .failed, reason: oneLine(reason), peakMemoryMiB: peak)
             }
-            if case .finished = event {
+            if case .finished(let result) = event {
                 guard let payload = answer.payload else {
                     throw WorkerFailure(kind: .noResult, reason: "ended before sending its result", peakMemoryMiB: peak)
                 }
-                return WorkerAnswer(event: event, payload: payload, peakMemoryMiB: peak)
+                return WorkerAnswer(event: event, payload: payload, peakMemoryMiB: result.residentPeakMiB ?? peak)
             }
             return WorkerAnswer(event: event, payload: [], peakMemoryMiB: peak)
         }

@@ -190,8 +190,11 @@ public enum WorkerMain {
         endmembers.withUnsafeBytes { payload += $0 }
         abundances.withUnsafeBytes { payload += $0 }
         payload += state
+        var result = result
+        result.residentPeakMiB = residentHighWaterMiB(process: "self")
         write(Frame.encode(json: WorkerEvent.finished(result)) + Frame.encode(payload))
     }
+
 
     static func send(_ event: WorkerEvent) {
         write(Frame.encode(json: event))

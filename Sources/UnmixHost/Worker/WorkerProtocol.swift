@@ -112,6 +112,10 @@ public struct WorkerResult: Codable, Sendable {
     public var abundanceSeconds: Double
     /// The model's (R, bands) as the plugin reports it through `unmix.state/2`, when it can.
     public var modelShape: [Int]?
+    /// The worker's own peak resident memory (VmHWM) when it answered, in MiB. The host's
+    /// ru_maxrss of a child also counts the host's own peak at the moment it started the child
+    /// (Linux carries it over exec), so a worker says its own.
+    public var residentPeakMiB: Double?
 }
 
 /// Length-prefixed frames: a little-endian UInt64 byte count, then the bytes.
