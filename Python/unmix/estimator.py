@@ -158,7 +158,6 @@ class Unmixer:
         self.model_ = model
         self.report_ = report
         self.reconstruction_err_ = float(report["reconstruction_rmse"])
-        self._fit_shape = cube.shape
         return abundances.reshape(-1, self.n_components_).astype(np.float64)
 
     def transform(self, X):
@@ -184,13 +183,12 @@ class Unmixer:
         return np.asarray(A, dtype=np.float64) @ self.components_
 
     def _check_fitted(self):
+        """scikit-learn's NotFittedError when it is installed, else UnmixError."""
         if not hasattr(self, "components_"):
-            from ._host import UnmixError as _E
-
             try:
                 from sklearn.exceptions import NotFittedError
             except ImportError:
-                raise _E(f"This {type(self).__name__} instance is not fitted yet: call fit first") from None
+                raise UnmixError(f"This {type(self).__name__} instance is not fitted yet: call fit first") from None
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.")
 
     # Models: the host's model file, both ways.
