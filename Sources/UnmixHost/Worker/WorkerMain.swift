@@ -92,8 +92,8 @@ public enum WorkerMain {
         }
     }
 
-    /// Sends the plugin's progress as events, at most ten a second (and every change of message
-    /// stage at once would be too chatty for a plugin reporting every step).
+    /// Sends the plugin's progress as events, at most ten a second (a plugin may report every
+    /// step), and always the last one (fraction 1).
     static func forwardProgress() {
         nonisolated(unsafe) var last = 0.0
         progressSink = { fraction, message in
@@ -107,11 +107,7 @@ public enum WorkerMain {
     /// A session: the model restored once, then one answer per chunk until fd 6 ends. A chunk
     /// that fails ends the session with that failure.
     static func serveChunks(_ library: PluginLibrary, _ call: PluginCall, r: Int, bands: Int, state: [UInt8]) throws {
-        send(.stage("create"))
-        let instance = try PluginInstance(library, verbose: call.verbose)
-        instance.setSignalAxis(call.signalAxis)
-        send(.stage("set_params"))
-        try instance.setParameters(call.values, seed: call.seed)
+        let instance = try instance(library, call)
         if call.progressEvents { forwardProgress() }
         send(.stage("restoring the model"))
         try instance.loadState(state, r: r, bands: bands)
@@ -120,17 +116,10 @@ public enum WorkerMain {
         while let frame = try readFrame(WorkerFD.chunks) {
             let chunk = try JSONDecoder().decode(WorkerChunk.self, from: Data(frame))
             guard chunk.bands == bands else { throw UnmixError("the cube has \(chunk.bands) bands, the model \(bands)") }
-            let (pixels, o1) = chunk.rows.multipliedReportingOverflow(by: chunk.cols)
-            let (count, o2) = pixels.multipliedReportingOverflow(by: chunk.bands)
-            guard !o1, !o2, chunk.rows > 0, chunk.cols > 0 else { throw UnmixError("bad cube shape in the request") }
             let fd = open(chunk.path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw UnmixError("cannot open the cube \(chunk.path): \(errnoText())") }
-            let storage: SampleStorage
-            do {
-                defer { close(fd) }
-                storage = try SampleStorage.mapping(descriptor: fd, byteOffset: chunk.byteOffset, count: count)
-            }
-            let cube = CubeData(rows: chunk.rows, cols: chunk.cols, bands: chunk.bands, storage: storage)
+            defer { close(fd) }
+            let cube = try mapCube(fd, byteOffset: chunk.byteOffset, rows: chunk.rows, cols: chunk.cols, bands: chunk.bands)
             send(.stage("abundances"))
             let t0 = now()
             let abundances = try instance.abundances(cube)
@@ -171,18 +160,30 @@ public enum WorkerMain {
 
     /// An instance with its parameters set and the shared cube mapped.
     static func prepare(_ library: PluginLibrary, _ call: PluginCall) throws -> (PluginInstance, CubeData) {
-        let (pixels, o1) = call.rows.multipliedReportingOverflow(by: call.cols)
-        let (count, o2) = pixels.multipliedReportingOverflow(by: call.bands)
-        guard !o1, !o2, call.rows > 0, call.cols > 0, call.bands > 0 else { throw UnmixError("bad cube shape in the request") }
-        let storage = try SampleStorage.mapping(descriptor: WorkerFD.cube, byteOffset: call.byteOffset, count: count)
-        let cube = CubeData(rows: call.rows, cols: call.cols, bands: call.bands, storage: storage)
+        let cube = try mapCube(WorkerFD.cube, byteOffset: call.byteOffset, rows: call.rows, cols: call.cols, bands: call.bands)
+        return (try instance(library, call), cube)
+    }
+
+    /// The cube of `rows` × `cols` × `bands` float32 values at `byteOffset` of the open file
+    /// `descriptor`, mapped read-only, its shape checked first.
+    static func mapCube(_ descriptor: Int32, byteOffset: Int, rows: Int, cols: Int, bands: Int) throws -> CubeData {
+        let (pixels, o1) = rows.multipliedReportingOverflow(by: cols)
+        let (count, o2) = pixels.multipliedReportingOverflow(by: bands)
+        guard !o1, !o2, rows > 0, cols > 0, bands > 0 else { throw UnmixError("bad cube shape in the request") }
+        let storage = try SampleStorage.mapping(descriptor: descriptor, byteOffset: byteOffset, count: count)
+        return CubeData(rows: rows, cols: cols, bands: bands, storage: storage)
+    }
+
+    /// An instance of the library with the call's signal axis, parameters and seed.
+    static func instance(_ library: PluginLibrary, _ call: PluginCall) throws -> PluginInstance {
         send(.stage("create"))
         let instance = try PluginInstance(library, verbose: call.verbose)
         instance.setSignalAxis(call.signalAxis)
         send(.stage("set_params"))
         try instance.setParameters(call.values, seed: call.seed)
-        return (instance, cube)
+        return instance
     }
+
 
     static func finish(_ result: WorkerResult, _ endmembers: [Float], _ abundances: [Float], _ state: [UInt8]) {
         var payload = [UInt8]()
@@ -194,7 +195,6 @@ public enum WorkerMain {
         result.residentPeakMiB = residentHighWaterMiB(process: "self")
         write(Frame.encode(json: WorkerEvent.finished(result)) + Frame.encode(payload))
     }
-
 
     static func send(_ event: WorkerEvent) {
         write(Frame.encode(json: event))
